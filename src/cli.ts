@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { loadConfig, resolveConfigFile } from './config/load.js'
+import { isHubError } from './errors.js'
+import { createHub, type Hub } from './index.js'
+import { createLogger } from './log.js'
+
+const USAGE = `Usage: junction <command> [options]
+
+Commands:
+  start [--config FILE]          run the hub (default config: $JUNCTION_CONFIG, ./config/junction.yaml, or the embedded one)
+  check-config [FILE]            validate a config file; exits 1 with the problems if it is wrong
+  help                           this text
+`
+
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'start':
+      return start(rest)
+    case 'check-config':
+      return checkConfig(rest)
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE)
+      return command === undefined ? 1 : 0
+    case '--version':
+    case 'version':
+      process.stdout.write(`${version}\n`)
+      return 0
+    default:
+      process.stderr.write(`junction: unknown command "${command}"\n\n${USAGE}`)
+      return 1
+  }
+}
+
+async function start(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true })
+  const file = resolveConfigFile(values.config)
+  const { config } = loadConfig(file)
+  const log = createLogger(config.log.level)
+  const hub = await createHub(config, { configFile: file, log })
+  installShutdown(hub)
+  await hub.start()
+  printBanner(file, hub)
+  return -1 // keep running
+}
+
+function checkConfig(args: string[]): number {
+  const { positionals } = parseArgs({ args, allowPositionals: true, strict: true })
+  const file = resolveConfigFile(positionals[0])
+  loadConfig(file)
+  process.stdout.write(`${file}: ok\n`)
+  return 0
+}
+
+/** The human start-up banner on stderr; structured logs stay on stdout. */
+function printBanner(file: string, hub: Hub): void {
+  const lines = [`Junction ${version} ready (config ${file})`]
+  for (const l of hub.listeners()) lines.push(`  ${l.name.padEnd(8)} ${l.url}`)
+  process.stderr.write(`${lines.join('\n')}\n`)
+}
+
+function installShutdown(hub: Hub): void {
+  let stopping = false
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    process.stderr.write(`Junction: ${signal} received, shutting down\n`)
+    hub.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`Junction: shutdown failed: ${String(error)}\n`)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code
+  },
+  (error: unknown) => {
+    if (isHubError(error) || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`junction: ${(error as Error).message}\n`)
+    } else {
+      process.stderr.write(`junction: ${(error as Error).stack ?? String(error)}\n`)
+    }
+    process.exitCode = 1
+  },
+)
