@@ -146,8 +146,12 @@ export interface Bridge<Config = unknown> {
   listeners?(): ListenerInfo[]
 }
 
+/** One open listener, with the address it actually bound (the OS picks the port when 0 was configured). */
 export interface ListenerInfo {
+  /** `mqtt`, `mqtts`, `ws`, `wss`, `http`, `coap`, ... */
   name: string
   url: string
+  host: string
+  port: number
 }
 
