@@ -6,6 +6,7 @@ import type { Logger } from './log.js'
 import type { Message, MessageInput, Origin, QoS } from './message.js'
 import type { HubStats } from './stats.js'
 import type { RetainedStore } from './store/retained-store.js'
+import type { RuleStore } from './store/rule-store.js'
 import type { SessionStore } from './store/session-store.js'
 
 export type { Hooks, Identity } from './hooks.js'
@@ -99,6 +100,8 @@ export interface HubContext {
   subscribe(filter: string, deliver: Deliver, opts?: SubOpts): Unsubscribe
   readonly retained: RetainedStore
   readonly sessions: SessionStore
+  /** Rules created through the API (the rules engine owns them). */
+  readonly ruleStore: RuleStore
   readonly hooks: Hooks
   readonly log: Logger
   readonly stats: HubStats
@@ -134,6 +137,8 @@ export interface CoapResponse {
 /** Services by name. A plug-in that offers one adds it here. */
 export interface Services {
   'coap.request': (request: CoapRequest) => Promise<CoapResponse>
+  /** Rule management for the HTTP API; offered by the rules engine (its types live in src/rules). */
+  rules: import('./rules/service.js').RulesService
 }
 
 /** A protocol bridge or other plug-in (EMQX `on_gateway_load/unload`, `config_schema_module`). */

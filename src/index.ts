@@ -86,6 +86,7 @@ export async function createHub(input: HubConfigInput | HubConfig = {}, options:
     subscribe: (filter, deliver, opts) => broker.subscribe(filter, deliver, opts),
     retained: stores.retained,
     sessions: stores.sessions,
+    ruleStore: stores.rules,
     hooks,
     log,
     stats,

@@ -1,13 +1,16 @@
 import type { HubConfig } from '../config/schema.js'
 import type { Logger } from '../log.js'
+import { MemoryRuleStore } from './memory/memory-rule-store.js'
 import { MemoryRetainedStore } from './memory/memory-retained-store.js'
 import { MemorySessionStore } from './memory/memory-session-store.js'
 import type { RetainedStore } from './retained-store.js'
+import type { RuleStore } from './rule-store.js'
 import type { SessionStore } from './session-store.js'
 
 export interface Stores {
   retained: RetainedStore
   sessions: SessionStore
+  rules: RuleStore
   close(): Promise<void>
 }
 
@@ -17,12 +20,15 @@ export async function openStores(storage: HubConfig['storage'], log: Logger): Pr
   if (storage.driver === 'sqlite') log.warn('storage.driver sqlite is not built yet; using memory')
   const retained = new MemoryRetainedStore()
   const sessions = new MemorySessionStore()
+  const rules = new MemoryRuleStore()
   return {
     retained,
     sessions,
+    rules,
     close: async () => {
       await retained.close()
       await sessions.close()
+      await rules.close()
     },
   }
 }
