@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { loadConfig, resolveConfigFile } from './config/load.js'
 import { isHubError } from './errors.js'
 import { createHub, type Hub } from './index.js'
 import { createLogger } from './log.js'
+import { VERSION as version } from './package-info.js'
 
 const USAGE = `Usage: junction <command> [options]
 
@@ -14,7 +14,6 @@ Commands:
   help                           this text
 `
 
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv

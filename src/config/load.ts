@@ -1,24 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { HubError } from '../errors.js'
+import { PACKAGE_ROOT } from '../package-info.js'
 import { hubConfigSchema, type HubConfig } from './schema.js'
 
-/** The embedded default config, shipped in the package (found from both `src/` and `dist/src/`). */
-export const DEFAULT_CONFIG_FILE = findPackageFile('config/junction.yaml')
-
-function findPackageFile(relative: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    const candidate = resolve(dir, relative)
-    if (existsSync(candidate) && existsSync(resolve(dir, 'package.json'))) return candidate
-    const parent = dirname(dir)
-    if (parent === dir) throw new Error(`cannot find ${relative} above ${fileURLToPath(import.meta.url)}`)
-    dir = parent
-  }
-}
+/** The embedded default config, shipped in the package. */
+export const DEFAULT_CONFIG_FILE = resolve(PACKAGE_ROOT, 'config/junction.yaml')
 
 export interface LoadedConfig {
   config: HubConfig
