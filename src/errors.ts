@@ -19,6 +19,10 @@ export type HubErrorCode =
   | 'HUB_ERR_RULE_LOOP'
   | 'HUB_ERR_HOP_LIMIT'
   | 'HUB_ERR_SHUTTING_DOWN'
+  /** A service the request needs is not offered (e.g. the rules engine is off). */
+  | 'HUB_ERR_UNAVAILABLE'
+  /** The resource exists but does not support the request's method (HTTP 405). */
+  | 'HUB_ERR_METHOD_NOT_ALLOWED'
 
 export class HubError extends Error {
   readonly code: HubErrorCode
