@@ -23,6 +23,8 @@ export type HubErrorCode =
   | 'HUB_ERR_UNAVAILABLE'
   /** The resource exists but does not support the request's method (HTTP 405). */
   | 'HUB_ERR_METHOD_NOT_ALLOWED'
+  /** An unexpected failure; the details are logged, not shown to the client. */
+  | 'HUB_ERR_INTERNAL'
 
 export class HubError extends Error {
   readonly code: HubErrorCode
