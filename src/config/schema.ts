@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { validate as validateCron } from 'node-cron'
 import { coapConfigSchema } from '../../bridges/coap/schema.js'
 import { httpConfigSchema } from '../../bridges/http/schema.js'
 import { rulesConfigSchema } from '../rules/schema.js'
@@ -50,6 +51,8 @@ const mqttLimitsSchema = z
     topicAliasMaximum: z.number().int().min(0).max(65535).default(100),
     /** Longest Session Expiry Interval granted, in seconds. */
     maxSessionExpiry: z.number().int().min(0).max(0xffffffff).default(0xffffffff),
+    /** Seconds a new connection may take to send CONNECT before it is closed (half-open sockets). */
+    connectTimeout: z.number().int().positive().default(10),
     /** Bytes buffered for a slow subscriber before its QoS 0 messages are dropped. */
     maxWriteBuffer: z.number().int().positive().default(4 * 1024 * 1024),
   })
@@ -67,11 +70,34 @@ const mqttSchema = z
   })
   .strict()
 
+const cronExpression = z.string().refine((s) => validateCron(s), 'a node-cron expression (5 or 6 fields)')
+
+/** Housekeeping schedules of the SQLite store (node-cron syntax, seconds field optional). */
+const storageHousekeepingSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Remove expired retained and queued messages, expired sessions and orphaned rows. */
+    sweep: cronExpression.default('*/5 * * * *'),
+    /** Checkpoint the WAL and return free pages to the file system when worthwhile. */
+    compact: cronExpression.default('17 3 * * *'),
+  })
+  .strict()
+
 const storageSchema = z
   .object({
     driver: z.enum(['sqlite', 'memory']).default('sqlite'),
     /** Folder for the SQLite file, relative to the working directory. */
     dataDir: z.string().default('./data'),
+    /** The SQLite database file's name inside `dataDir` (docs/storage.md). */
+    file: z.string().min(1).regex(/^[^/\\]+$/, 'a file name without folders').default('junction.db'),
+    /**
+     * SQLite `PRAGMA synchronous` in WAL mode: `normal` survives a process crash or kill -9 but may lose
+     * the last commits on power loss; `full` also survives power loss, at the cost of one fsync per commit.
+     */
+    synchronous: z.enum(['normal', 'full']).default('normal'),
+    /** Move a damaged database file aside (timestamped name) and start empty instead of refusing to start. */
+    recover: z.boolean().default(false),
+    housekeeping: storageHousekeepingSchema.prefault({}),
   })
   .strict()
 

@@ -6,6 +6,7 @@ import { MemorySessionStore } from './memory/memory-session-store.js'
 import type { RetainedStore } from './retained-store.js'
 import type { RuleStore } from './rule-store.js'
 import type { SessionStore } from './session-store.js'
+import { openSqliteStores } from './sqlite/open-sqlite-stores.js'
 
 export interface Stores {
   retained: RetainedStore
@@ -14,10 +15,12 @@ export interface Stores {
   close(): Promise<void>
 }
 
-/** Open the stores the config names. */
+/**
+ * Open the stores the config names: `sqlite` (the default) is durable, with housekeeping on its
+ * schedules (docs/storage.md); `memory` keeps everything in process memory and forgets it on exit.
+ */
 export async function openStores(storage: HubConfig['storage'], log: Logger): Promise<Stores> {
-  // TODO(sqlite): the SQLite store replaces this fallback (issue 3).
-  if (storage.driver === 'sqlite') log.warn('storage.driver sqlite is not built yet; using memory')
+  if (storage.driver === 'sqlite') return openSqliteStores(storage, log)
   const retained = new MemoryRetainedStore()
   const sessions = new MemorySessionStore()
   const rules = new MemoryRuleStore()

@@ -3,9 +3,12 @@ import { matchTopic } from '../../topic/match.js'
 import { isWildcardFilter } from '../../topic/validate.js'
 import type { RetainedStore } from '../retained-store.js'
 
-/** Retained messages in a Map; the default for tests and `storage.driver: memory`. */
+/**
+ * Retained messages in a Map; the default for tests and `storage.driver: memory`, and the read mirror
+ * of the SQLite store, which extends it.
+ */
 export class MemoryRetainedStore implements RetainedStore {
-  private readonly messages = new Map<string, Message>()
+  protected readonly messages = new Map<string, Message>()
 
   async set(message: Message): Promise<void> {
     // [MQTT-3.3.1-6] a retained message with an empty payload removes the retained message
