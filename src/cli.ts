@@ -10,6 +10,7 @@ const USAGE = `Usage: junction <command> [options]
 
 Commands:
   start [--config FILE]          run the hub (default config: $JUNCTION_CONFIG, ./config/junction.yaml, or the embedded one)
+        [--recover]              move a damaged database file aside (timestamped) and start with an empty store
   check-config [FILE]            validate a config file; exits 1 with the problems if it is wrong
   help                           this text
 `
@@ -39,9 +40,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function start(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true })
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, recover: { type: 'boolean' } }, strict: true })
   const file = resolveConfigFile(values.config)
   const { config } = loadConfig(file)
+  // --recover: a damaged database file is moved aside and the hub starts empty (docs/storage.md)
+  if (values.recover === true) config.storage.recover = true
   const log = createLogger(config.log.level)
   const hub = await createHub(config, { configFile: file, log })
   installShutdown(hub)
