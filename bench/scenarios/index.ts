@@ -1,0 +1,8 @@
+import type { Scenario } from '../lib/scenario.js'
+import { mqttScenarios } from './mqtt.js'
+
+/** Every scenario `npm run bench` runs, in report order. */
+export const scenarios: Scenario[] = [...mqttScenarios]
+
+/** Scenarios the issues ask for whose feature is not in the hub yet, with the reason the report gives. */
+export const notYetMeasured: Array<{ name: string; reason: string }> = []
