@@ -1,15 +1,139 @@
+/**
+ * The CoAP bridge (DESIGN.md §6): constrained devices publish to, read and observe MQTT topics over
+ * UDP, on IPv4 and IPv6. A plug-in that talks only to the kernel API.
+ */
+import { isIPv6 } from 'node:net'
+import { Counter, Gauge } from 'prom-client'
 import type { Bridge, HubContext, ListenerInfo } from '../../src/hub-context.js'
+import { Block1Assembler } from './block1.js'
+import { Block2Cache } from './block2.js'
+import { createCoapClient, type CoapClient } from './client.js'
+import { createRequestHandler } from './handler.js'
+import { ObserveRegistry } from './observe.js'
+import { compileResources } from './resources.js'
 import { coapConfigSchema, type CoapConfig } from './schema.js'
+import { CoapEndpoint, type CoapPeer, type RequestHandler } from './server.js'
 
-/** PLACEHOLDER, replaced by the CoAP bridge (issue 5). */
-export function createCoapBridge(_options: { host: string }): Bridge<CoapConfig> {
+export { CoapEndpoint } from './server.js'
+export type { RequestHandler, InboundRequest, RequestReply } from './server.js'
+
+/** Addresses of the other family bound by default beside the configured one. */
+const TWINS: Record<string, string> = { '127.0.0.1': '::1', localhost: '::1', '::1': '127.0.0.1', '0.0.0.0': '::', '::': '0.0.0.0' }
+
+/** Which addresses to bind: `hosts` as given, or `host` (else the hub's) and its twin, which may fail. */
+export function resolveCoapHosts(config: Pick<CoapConfig, 'host' | 'hosts'>, hubHost: string): Array<{ host: string; required: boolean }> {
+  if (config.hosts !== undefined) return config.hosts.map((host) => ({ host, required: true }))
+  const host = config.host ?? hubHost
+  const bindable = host === 'localhost' ? '127.0.0.1' : host
+  const twin = TWINS[host]
+  return twin === undefined ? [{ host: bindable, required: true }] : [{ host: bindable, required: true }, { host: twin, required: false }]
+}
+
+export interface CoapEndpointSetOptions {
+  hosts: Array<{ host: string; required: boolean }>
+  port: number
+  handler: RequestHandler
+  config: CoapConfig
+  ctx: Pick<HubContext, 'log'>
+  onMalformed?: () => void
+  onReset?: (peer: CoapPeer, messageId: number) => void
+}
+
+/**
+ * Bind one CoAP endpoint per address; reusable outside the bridge (the benchmark). An optional
+ * address that cannot be bound (no IPv6 on the machine) is skipped with a warning.
+ */
+export async function bindCoapEndpoints(options: CoapEndpointSetOptions): Promise<CoapEndpoint[]> {
+  const endpoints: CoapEndpoint[] = []
+  try {
+    for (const { host, required } of options.hosts) {
+      try {
+        endpoints.push(
+          await CoapEndpoint.bind({
+            host,
+            port: options.port,
+            handler: options.handler,
+            transmission: options.config.transmission,
+            log: options.ctx.log,
+            maxDedupeEntries: options.config.limits.maxDedupeEntries,
+            ...(options.onMalformed === undefined ? {} : { onMalformed: options.onMalformed }),
+            ...(options.onReset === undefined ? {} : { onReset: options.onReset }),
+          }),
+        )
+      } catch (error) {
+        if (required) throw error
+        options.ctx.log.warn({ err: error, host }, 'coap: optional address not bound')
+      }
+    }
+  } catch (error) {
+    await Promise.all(endpoints.map((e) => e.close()))
+    throw error
+  }
+  return endpoints
+}
+
+/** The CoAP bridge plug-in; `host` is the hub-wide bind address. */
+export function createCoapBridge(options: { host: string }): Bridge<CoapConfig> {
+  let endpoints: CoapEndpoint[] = []
+  let observers: ObserveRegistry | undefined
+  let block1: Block1Assembler | undefined
+  let block2: Block2Cache | undefined
+  let client: CoapClient | undefined
+
   return {
     name: 'coap',
     configSchema: coapConfigSchema,
-    async start(_ctx: HubContext, _config: CoapConfig) {},
-    async stop() {},
+    async start(ctx: HubContext, config: CoapConfig) {
+      const log = ctx.log.child({ component: 'coap' })
+      const malformed = new Counter({ name: 'junction_coap_malformed_datagrams_total', help: 'Datagrams dropped or rejected because they were not well-formed CoAP', registers: [ctx.metrics] })
+      block2 = new Block2Cache(120_000, 10_000)
+      const registry = new ObserveRegistry({ ctx, limits: config.limits, conInterval: config.observeConInterval, blockSize: config.blockSize, block2 })
+      observers = registry
+      new Gauge({ name: 'junction_coap_observers', help: 'CoAP observations registered', registers: [ctx.metrics], collect() { this.set(registry.size) } })
+      block1 = new Block1Assembler({ maxPayloadSize: config.limits.maxPayloadSize, maxTransfers: config.limits.maxBlock1Transfers, timeout: config.limits.block1Timeout })
+      const handler = createRequestHandler({
+        ctx,
+        resources: compileResources(config.resources),
+        observers: registry,
+        block1,
+        block2,
+        blockSize: config.blockSize,
+        maxPayloadSize: config.limits.maxPayloadSize,
+      })
+      endpoints = await bindCoapEndpoints({
+        hosts: resolveCoapHosts(config, options.host),
+        port: config.port,
+        handler,
+        config,
+        ctx: { log },
+        onMalformed: () => {
+          ctx.stats.protocolErrors++
+          malformed.inc()
+        },
+        onReset: (peer, messageId) => registry.handleReset(peer, messageId),
+      })
+      const outbound = createCoapClient()
+      client = outbound
+      ctx.services.provide('coap.request', (request) => outbound.request(request))
+    },
+    async stop() {
+      observers?.endAll()
+      block1?.clear()
+      block2?.clear()
+      client?.close()
+      await Promise.all(endpoints.map((e) => e.close()))
+      endpoints = []
+    },
     listeners(): ListenerInfo[] {
-      return []
+      let v4 = 0
+      let v6 = 0
+      return endpoints.map((endpoint) => {
+        const { address, port } = endpoint.address()
+        const ipv6 = isIPv6(address)
+        const index = ipv6 ? ++v6 : ++v4
+        const name = (ipv6 ? 'coap6' : 'coap') + (index > 1 ? `-${index}` : '')
+        return { name, url: `coap://${ipv6 ? `[${address}]` : address}:${port}`, host: address, port }
+      })
     },
   }
 }

@@ -1,0 +1,202 @@
+/**
+ * CoAP requests to hub actions: option checks, Block1/Block2, mapping (mapping.ts), identity
+ * (auth.ts), then publish, read, clear, observe or discover through the kernel API.
+ */
+import type { HubContext, Identity } from '../../src/hub-context.js'
+import { isExpired } from '../../src/message.js'
+import { authenticateRequest, authorizePublish, authorizeSubscribe } from './auth.js'
+import type { Block1Assembler } from './block1.js'
+import { blockOptions, etagOf, sliceBlock, type Block2Cache, type Representation } from './block2.js'
+import { coapCodeOf, mapRequest, type CoapAction, type RequestFacts } from './mapping.js'
+import { type ObserveRegistry, representationOptions } from './observe.js'
+import { decodeBlock, decodeUint, encodeBlock, encodeUint, findOption, findUnrecognizedCritical, OPTION, optionValues, type BlockOption, type RawOption } from './options.js'
+import { renderLinkFormat, type MappedResource } from './resources.js'
+import type { InboundRequest, OutboundResponse, RequestHandler, RequestReply } from './server.js'
+
+export interface HandlerDeps {
+  ctx: HubContext
+  resources: readonly MappedResource[]
+  observers: ObserveRegistry
+  block1: Block1Assembler
+  block2: Block2Cache
+  blockSize: number
+  maxPayloadSize: number
+}
+
+/** What one request carries once its options are decoded. */
+interface Exchange {
+  request: InboundRequest
+  uriKey: string
+  /** Block2 the client asked for, if any. */
+  block2?: BlockOption
+  accept?: number
+}
+
+/** Build the request handler the endpoints call for every (deduplicated) request. */
+export function createRequestHandler(deps: HandlerDeps): RequestHandler {
+  return (request) => handleRequest(deps, request)
+}
+
+function handleRequest(deps: HandlerDeps, request: InboundRequest): RequestReply | Promise<RequestReply> {
+  deps.ctx.stats.requests.coap++
+  const { packet, peer } = request
+  const options = packet.options
+  if (findOption(options, OPTION.ProxyUri) !== undefined || findOption(options, OPTION.ProxyScheme) !== undefined) {
+    return failure('5.05', 'this hub is not a CoAP proxy') // RFC 7252 §5.7.2
+  }
+  const critical = findUnrecognizedCritical(options)
+  if (critical !== undefined) {
+    // RFC 7252 §5.4.1: 4.02 for a CON request; a NON one is rejected
+    return packet.confirmable ? failure('4.02', `unrecognized critical option ${critical}`) : 'reset'
+  }
+  const path = optionValues(options, OPTION.UriPath).map((v) => v.toString('utf8'))
+  const query = optionValues(options, OPTION.UriQuery).map((v) => v.toString('utf8'))
+  const exchange: Exchange = { request, uriKey: path.join('/') }
+  const block2Value = findOption(options, OPTION.Block2)
+  if (block2Value !== undefined) {
+    const block2 = decodeBlock(block2Value)
+    if (block2 === undefined) return failure('4.00', 'malformed Block2 option')
+    exchange.block2 = block2
+    // A follow-up for blocks of a representation already sent (RFC 7959 §2.4)
+    const cached = block2.num > 0 && packet.code === '0.01' ? deps.block2.get(`${peer.key}|${exchange.uriKey}`) : undefined
+    if (cached !== undefined) return representationReply(deps, exchange, '2.05', cached.payload, cached.options, cached)
+  }
+  const accept = findOption(options, OPTION.Accept)
+  if (accept !== undefined) exchange.accept = decodeUint(accept)
+
+  let payload = packet.payload
+  let finalBlock1: BlockOption | undefined
+  const block1Value = findOption(options, OPTION.Block1)
+  if (block1Value !== undefined) {
+    const block1 = decodeBlock(block1Value)
+    if (block1 === undefined) return failure('4.00', 'malformed Block1 option')
+    const size1 = findOption(options, OPTION.Size1)
+    const key = `${peer.key}|${packet.code}|${exchange.uriKey}?${query.join('&')}`
+    const outcome = deps.block1.accept(key, block1, packet.payload, size1 === undefined ? undefined : decodeUint(size1))
+    if (outcome.kind === 'continue') return { code: '2.31', options: [{ name: OPTION.Block1, value: encodeBlock(outcome.block) }] }
+    if (outcome.kind === 'error') return tooLargeOr(deps, outcome.code, outcome.message)
+    payload = outcome.payload
+    finalBlock1 = outcome.block
+  } else if (payload.length > deps.maxPayloadSize) {
+    return tooLargeOr(deps, '4.13', `payload of ${payload.length} bytes exceeds the limit of ${deps.maxPayloadSize}`)
+  }
+
+  const facts: RequestFacts = { code: packet.code, confirmable: packet.confirmable, path, query }
+  const observe = findOption(options, OPTION.Observe)
+  if (observe !== undefined) facts.observe = decodeUint(observe)
+  const contentFormat = findOption(options, OPTION.ContentFormat)
+  if (contentFormat !== undefined) facts.contentFormat = decodeUint(contentFormat)
+  const maxAge = findOption(options, OPTION.MaxAge)
+  if (maxAge !== undefined) facts.maxAge = decodeUint(maxAge)
+  const mapped = mapRequest(facts, deps.resources)
+  if (!mapped.ok) return failure(mapped.code, mapped.message)
+  if (mapped.action === 'discover') return discover(deps, exchange, mapped.query)
+  return authenticateRequest(deps.ctx.hooks, mapped.credentials, peer.address).then(async (identity) => {
+    if ('code' in identity) return failure(identity.code, identity.message)
+    try {
+      const reply = await perform(deps, exchange, mapped, identity, payload)
+      // RFC 7959 §2.3: the response to the last block of an upload carries its Block1 (M=0)
+      if (finalBlock1 !== undefined && typeof reply === 'object') reply.options = [...(reply.options ?? []), { name: OPTION.Block1, value: encodeBlock(finalBlock1) }]
+      return reply
+    } catch (error) {
+      return failure(coapCodeOf(error), error instanceof Error ? error.message : 'request failed')
+    }
+  })
+}
+
+async function perform(deps: HandlerDeps, exchange: Exchange, action: CoapAction, identity: Identity, payload: Buffer): Promise<OutboundResponse> {
+  const { ctx } = deps
+  switch (action.action) {
+    case 'publish': {
+      const denied = await authorizePublish(ctx.hooks, identity, action.topic)
+      if (denied !== undefined) return failure(denied.code, denied.message)
+      const message = { topic: action.topic, payload, qos: action.qos, retain: action.retain, properties: action.properties }
+      // Answer only once the hub accepted the message (stored where the store is durable)
+      await ctx.publish(message, { protocol: 'coap', username: identity.username })
+      return { code: '2.04' }
+    }
+    case 'clear': {
+      const denied = await authorizePublish(ctx.hooks, identity, action.topic)
+      if (denied !== undefined) return failure(denied.code, denied.message)
+      await ctx.retained.delete(action.topic)
+      return { code: '2.02' }
+    }
+    case 'read': {
+      const denied = await authorizeSubscribe(ctx.hooks, identity, action.topic)
+      if (denied !== undefined) return failure(denied.code, denied.message)
+      return readRetained(deps, exchange, action.topic)
+    }
+    case 'observe':
+      return observe(deps, exchange, action.filter, action.wildcard, identity)
+    case 'unobserve': {
+      deps.observers.cancel(exchange.request.peer, exchange.request.packet.token)
+      // RFC 7641 §3.6: a deregistration is otherwise a plain GET
+      return action.filter.includes('+') || action.filter.includes('#') ? { code: '2.05' } : readRetained(deps, exchange, action.filter)
+    }
+    case 'discover':
+      return discover(deps, exchange, action.query)
+  }
+}
+
+async function readRetained(deps: HandlerDeps, exchange: Exchange, topic: string): Promise<OutboundResponse> {
+  const message = await deps.ctx.retained.get(topic)
+  if (message === undefined || isExpired(message)) return failure('4.04', `no retained message on ${topic}`)
+  const options = representationOptions(message)
+  const notAcceptable = checkAccept(exchange, options)
+  if (notAcceptable !== undefined) return notAcceptable
+  return representationReply(deps, exchange, '2.05', message.payload, options)
+}
+
+async function observe(deps: HandlerDeps, exchange: Exchange, filter: string, wildcard: boolean, identity: Identity): Promise<OutboundResponse> {
+  const denied = await authorizeSubscribe(deps.ctx.hooks, identity, filter)
+  if (denied !== undefined) return failure(denied.code, denied.message)
+  const { request } = exchange
+  const observation = deps.observers.register({ endpoint: request.endpoint, peer: request.peer, token: request.packet.token, filter, wildcard, uriKey: exchange.uriKey })
+  if (observation === undefined) deps.ctx.stats.limitBreaches++
+  // The first response carries the retained message of an exact topic, or an empty payload when there
+  // is none; a wildcard observer gets an empty one and the matching retained messages as notifications
+  const retained = wildcard ? undefined : await deps.ctx.retained.get(filter)
+  const current = retained !== undefined && !isExpired(retained) ? retained : undefined
+  const options = current === undefined ? [] : representationOptions(current)
+  const reply = representationReply(deps, exchange, '2.05', current?.payload ?? Buffer.alloc(0), options)
+  if (observation === undefined) return reply // RFC 7641 §4.1: fall back to a plain GET
+  reply.options = [...(reply.options ?? []), { name: OPTION.Observe, value: encodeUint(deps.observers.nextSequence()) }]
+  reply.onSent = () => observation.activate()
+  return reply
+}
+
+function discover(deps: HandlerDeps, exchange: Exchange, query: readonly string[]): OutboundResponse {
+  const body = Buffer.from(renderLinkFormat(deps.resources, query), 'utf8')
+  const options: RawOption[] = [{ name: OPTION.ContentFormat, value: encodeUint(40) }]
+  return representationReply(deps, exchange, '2.05', body, options)
+}
+
+/** A response with a representation, in blocks when it is larger than one (RFC 7959 §2.4). */
+function representationReply(deps: HandlerDeps, exchange: Exchange, code: string, payload: Buffer, options: RawOption[], cached?: Representation): OutboundResponse {
+  if (exchange.block2 === undefined && payload.length <= deps.blockSize) return { code, payload, options }
+  const representation = cached ?? { payload, options, etag: etagOf(payload) }
+  const slice = sliceBlock(payload, exchange.block2, deps.blockSize)
+  if (slice === undefined) return failure('4.02', 'the requested block lies beyond the end of the representation')
+  if (cached === undefined && slice.block.more) deps.block2.store(`${exchange.request.peer.key}|${exchange.uriKey}`, representation)
+  return { code, payload: slice.payload, options: blockOptions(representation, slice.block) }
+}
+
+function checkAccept(exchange: Exchange, options: RawOption[]): OutboundResponse | undefined {
+  if (exchange.accept === undefined) return undefined
+  const format = options.find((o) => o.name === OPTION.ContentFormat)
+  const actual = format === undefined ? undefined : decodeUint(format.value)
+  // RFC 7252 §5.10.4: 4.06 when the representation is not in the accepted format
+  return actual === exchange.accept ? undefined : failure('4.06', `representation is not in Content-Format ${exchange.accept}`)
+}
+
+function tooLargeOr(deps: HandlerDeps, code: '4.08' | '4.13', message: string): OutboundResponse {
+  if (code === '4.08') return failure(code, message)
+  deps.ctx.stats.limitBreaches++
+  // RFC 7959 §2.9.3: 4.13 may carry Size1, the largest body the server accepts
+  return failure(code, message, [{ name: OPTION.Size1, value: encodeUint(deps.maxPayloadSize) }])
+}
+
+/** An error response with a diagnostic payload (RFC 7252 §5.5.2). */
+function failure(code: string, message: string, options: RawOption[] = []): OutboundResponse {
+  return { code, payload: Buffer.from(message, 'utf8'), options }
+}
