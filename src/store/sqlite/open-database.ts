@@ -45,6 +45,9 @@ function openChecked(file: string, storage: StorageConfig): Database.Database {
     // One hub per file: an exclusive lock makes a second process fail here instead of sharing
     // the file; in WAL mode it also keeps the WAL index in process memory (no -shm file).
     db.pragma('locking_mode = EXCLUSIVE')
+    // a new, empty file: let freed pages be returned with `PRAGMA incremental_vacuum` (housekeeping);
+    // this must be set before the switch to WAL and before the first table
+    if (db.pragma('page_count', { simple: true }) === 0) db.pragma('auto_vacuum = INCREMENTAL')
     db.pragma('journal_mode = WAL')
     db.pragma(`synchronous = ${storage.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
     const check = db.pragma('quick_check', { simple: false }) as Array<{ quick_check: string }>

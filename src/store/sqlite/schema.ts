@@ -62,10 +62,6 @@ export function migrateSchema(db: Database.Database, file: string): void {
   if (version > MIGRATIONS.length) {
     throw new HubError('HUB_ERR_STORE', `${file}: schema version ${version} was written by a newer Junction (this one knows ${MIGRATIONS.length})`)
   }
-  if (version === 0) {
-    // a new file: let freed pages be returned with `PRAGMA incremental_vacuum` (set before the first table)
-    db.pragma('auto_vacuum = INCREMENTAL')
-  }
   const apply = db.transaction(() => {
     for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v] as string)
     db.pragma(`user_version = ${MIGRATIONS.length}`)
