@@ -59,6 +59,9 @@ interface HttpLibraryError {
   type?: string
   status?: number
   message: string
+  /** body-parser's `entity.too.large`: the limit and the announced length, in bytes. */
+  limit?: number
+  length?: number
 }
 
 /** Any error as a HubError: body-parser and router errors get their own codes, the rest are internal. */
@@ -66,7 +69,10 @@ export function toHubError(error: unknown): HubError {
   if (error instanceof HubError) return error
   const e = error as HttpLibraryError
   if (e?.type === 'entity.parse.failed') return new HubError('HUB_ERR_BAD_REQUEST', `body: not valid JSON (${e.message})`, { cause: error })
-  if (e?.type === 'entity.too.large') return new HubError('HUB_ERR_PAYLOAD_TOO_LARGE', `body: larger than the limit of this endpoint`, { cause: error })
+  if (e?.type === 'entity.too.large') {
+    const size = e.length === undefined ? 'longer than' : `${e.length} bytes is more than`
+    return new HubError('HUB_ERR_PAYLOAD_TOO_LARGE', `body: ${size} the maximum of ${e.limit} bytes`, { cause: error, details: { max: e.limit } })
+  }
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new HubError('HUB_ERR_BAD_REQUEST', `body: ${e.message}`, { cause: error })
   if (error instanceof URIError) return new HubError('HUB_ERR_BAD_REQUEST', `path: not valid percent-encoding (${e.message})`, { cause: error })
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new HubError('HUB_ERR_BAD_REQUEST', e.message, { cause: error })
