@@ -1,0 +1,301 @@
+import type { Duplex } from 'node:stream'
+import mqtt from 'mqtt-packet'
+import type { Packet } from 'mqtt-packet'
+import type { Identity } from '../hooks.js'
+import { remainingExpirySeconds, type Message, type Origin } from '../message.js'
+import { FrameReader, reasonCodeOf, type InboundPublish } from './frame-reader.js'
+import type { MqttCore } from './mqtt-core.js'
+import { isSharable, sharedPublish } from './outgoing-forms.js'
+import { encodePublish, withPacketId, type EncodedPublish } from './publish-encoder.js'
+import { RC } from './reason-codes.js'
+import type { Session } from './session.js'
+import type { WillSpec } from './will.js'
+
+/** Connections with writes corked this event-loop turn; all uncorked together in one tick. */
+const corked: Connection[] = []
+let flushScheduled = false
+
+function flushCorked(): void {
+  flushScheduled = false
+  for (let i = 0; i < corked.length; i++) (corked[i] as Connection).uncork()
+  corked.length = 0
+}
+
+type State = 'awaiting-connect' | 'connecting' | 'connected' | 'closed'
+
+/**
+ * One MQTT network connection (TCP, TLS or WebSocket): reads packets, hands them to the handlers in
+ * order, and batches what it writes per event-loop turn. Idle connections stay small: maps and queues
+ * are created on first use, and keep alive is checked by one sweep over all connections.
+ */
+export class Connection {
+  state: State = 'awaiting-connect'
+  /** Protocol level from CONNECT: 3 (3.1), 4 (3.1.1) or 5. */
+  version: 3 | 4 | 5 = 4
+  clientId = ''
+  identity: Identity | undefined
+  /** The origin of every message this connection publishes; one object, reused. */
+  origin: Origin = { protocol: 'mqtt' }
+  session: Session | undefined
+  will: WillSpec | undefined
+  /** Keep alive granted, in seconds (0: none). */
+  keepAlive = 0
+  lastSeen: number
+  readonly openedAt: number
+  cleanStart = true
+  /** Client's Receive Maximum: QoS 1/2 PUBLISHes we may have unacknowledged (MQTT 5.0 §3.1.2.11.3). */
+  sendQuota = 65535
+  /** Client's Maximum Packet Size (MQTT 5.0 §3.1.2.11.4); Infinity when it set none. */
+  maxOutgoingPacket = Infinity
+  /** Client's Topic Alias Maximum: aliases we may assign towards it. */
+  aliasOutMax = 0
+  aliasOut: Map<string, number> | undefined
+  aliasIn: Map<number, string> | undefined
+  /** QoS 1 PUBLISHes received whose PUBACK waits for storage, for Receive Maximum accounting. */
+  pendingAcks = 0
+  private ackChain: Promise<void> | undefined
+  /** Publish-rate window (limits.publishRate). */
+  rateWindowStart = 0
+  rateCount = 0
+  private isCorked = false
+  private backlog: Array<Packet | InboundPublish> | undefined
+  private busy = false
+  private readonly reader: FrameReader
+  remoteAddress: string | undefined
+
+  constructor(
+    readonly socket: Duplex,
+    readonly core: MqttCore,
+    remoteAddress: string | undefined,
+  ) {
+    this.remoteAddress = remoteAddress
+    this.openedAt = this.lastSeen = Date.now()
+    this.reader = new FrameReader(core.limits.maxPacketSize)
+    socket.on('data', (chunk: Buffer) => this.read(chunk))
+    socket.on('error', () => this.close('socket error'))
+    socket.on('close', () => this.close('connection lost'))
+  }
+
+  get v5(): boolean {
+    return this.version === 5
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed'
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected'
+  }
+
+  /** Whether the socket has more buffered than limits.maxWriteBuffer (a slow subscriber). */
+  get congested(): boolean {
+    return this.socket.writableLength > this.core.limits.maxWriteBuffer
+  }
+
+  private read(chunk: Buffer): void {
+    if (this.state === 'closed') return
+    this.lastSeen = Date.now()
+    this.core.deps.stats.bytesIn += chunk.length
+    try {
+      this.reader.push(chunk, (packet) => this.accept(packet), () => this.state === 'closed')
+    } catch (error) {
+      this.fail(error)
+    }
+  }
+
+  /** Process a packet now, or after the asynchronous one before it, keeping the order. */
+  private accept(packet: Packet | InboundPublish): void {
+    if (this.busy) {
+      ;(this.backlog ??= []).push(packet)
+      if (this.backlog.length === 1) this.socket.pause()
+      return
+    }
+    this.run(packet)
+  }
+
+  private run(packet: Packet | InboundPublish): void {
+    let result: void | Promise<void>
+    try {
+      result = this.core.handle(this, packet)
+    } catch (error) {
+      this.fail(error)
+      return
+    }
+    if (result === undefined) return
+    this.busy = true
+    result.then(
+      () => this.resume(),
+      (error: unknown) => this.fail(error),
+    )
+  }
+
+  private resume(): void {
+    this.busy = false
+    while (this.backlog !== undefined && this.backlog.length > 0 && !this.busy && this.state !== 'closed') {
+      this.run(this.backlog.shift() as Packet | InboundPublish)
+    }
+    if (!this.busy) {
+      this.backlog = undefined
+      if (this.state !== 'closed') this.socket.resume()
+    }
+  }
+
+  /** Close for a protocol violation or an internal error, with the violation's reason code. */
+  fail(error: unknown): void {
+    if (this.state === 'closed') return
+    const reasonCode = reasonCodeOf(error)
+    const stats = this.core.deps.stats
+    if (reasonCode === RC.packetTooLarge || reasonCode === RC.receiveMaximumExceeded || reasonCode === RC.messageRateTooHigh) stats.limitBreaches++
+    else stats.protocolErrors++
+    const message = error instanceof Error ? error.message : String(error)
+    this.core.deps.log.debug({ clientId: this.clientId, remoteAddress: this.remoteAddress, reasonCode, err: message }, 'closing connection for bad input')
+    this.close(message, reasonCode)
+  }
+
+  /** Tell the broker which protocol level to decode with (after CONNECT). */
+  setVersion(version: 3 | 4 | 5): void {
+    this.version = version
+    this.reader.version = version
+  }
+
+  /**
+   * Close this connection. With a reason code, a 5.0 client that completed CONNECT first gets a
+   * DISCONNECT with it (MQTT 5.0 §4.13.2). Session and will handling happen synchronously, so that a
+   * session taken over is free before the new connection attaches.
+   */
+  close(reason: string, reasonCode?: number): void {
+    if (this.state === 'closed') return
+    const wasConnected = this.state === 'connected'
+    this.state = 'closed'
+    this.reader.reset()
+    this.backlog = undefined
+    if (wasConnected && this.v5 && reasonCode !== undefined) {
+      this.writePacket({ cmd: 'disconnect', reasonCode, properties: reasonCode >= 0x80 ? { reasonString: reason.slice(0, 200) } : undefined })
+    }
+    this.uncork()
+    this.socket.end()
+    // A peer that never reads would keep the socket open: destroy it after a grace period.
+    setTimeout(() => this.socket.destroy(), 2000).unref()
+    this.core.connectionClosed(this, reason, wasConnected)
+  }
+
+  /** Queue bytes for the socket; everything written in one event-loop turn leaves in one write. */
+  write(bytes: Buffer): void {
+    if (this.state === 'closed' && !this.socket.writable) return
+    if (!this.isCorked) {
+      this.isCorked = true
+      this.socket.cork()
+      corked.push(this)
+      if (!flushScheduled) {
+        flushScheduled = true
+        process.nextTick(flushCorked)
+      }
+    }
+    this.core.deps.stats.bytesOut += bytes.length
+    this.socket.write(bytes)
+  }
+
+  uncork(): void {
+    if (!this.isCorked) return
+    this.isCorked = false
+    this.socket.uncork()
+  }
+
+  /** Encode and write a control packet with mqtt-packet (everything but the PUBLISH fast path). */
+  writePacket(packet: Packet): void {
+    this.write(mqtt.generate(packet, { protocolVersion: this.version }))
+  }
+
+  /** PUBACK / PUBREC / PUBREL / PUBCOMP. A 0x00 reason with no properties is the short 2-byte form. */
+  writeAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', messageId: number, reasonCode = 0): void {
+    if (reasonCode !== 0 && this.v5) {
+      this.writePacket({ cmd, messageId, reasonCode } as Packet)
+      return
+    }
+    const bytes = Buffer.allocUnsafe(4)
+    bytes[0] = cmd === 'puback' ? 0x40 : cmd === 'pubrec' ? 0x50 : cmd === 'pubrel' ? 0x62 : 0x70
+    bytes[1] = 2
+    bytes.writeUInt16BE(messageId, 2)
+    this.write(bytes)
+  }
+
+  /**
+   * Acknowledge a received QoS 1/2 PUBLISH once `stored` settles, keeping acknowledgements in the
+   * order the PUBLISHes arrived [MQTT-4.6.0-2].
+   */
+  ackAfter(stored: Promise<unknown> | undefined, cmd: 'puback' | 'pubrec' | 'pubcomp', messageId: number, reasonCode = 0): void {
+    if (stored === undefined && this.ackChain === undefined) {
+      this.writeAck(cmd, messageId, reasonCode)
+      return
+    }
+    this.pendingAcks++
+    const chain: Promise<void> = (this.ackChain ?? Promise.resolve())
+      .then(() => stored)
+      .then(
+        () => {
+          this.pendingAcks--
+          if (this.ackChain === chain) this.ackChain = undefined
+          if (this.state !== 'closed') this.writeAck(cmd, messageId, reasonCode)
+        },
+        (error: unknown) => {
+          this.pendingAcks--
+          if (this.ackChain === chain) this.ackChain = undefined
+          this.core.deps.log.error({ err: error, clientId: this.clientId }, 'storing a received message failed')
+          this.close('storing a received message failed', RC.unspecifiedError)
+        },
+      )
+    this.ackChain = chain
+  }
+
+  /**
+   * Send one message to this client. QoS 0 passes `packetId` 0. Returns false when the packet would
+   * exceed the client's Maximum Packet Size and was dropped instead [MQTT-3.1.2-25].
+   */
+  sendPublish(message: Message, qos: 0 | 1 | 2, retain: boolean, packetId: number, dup: boolean, subscriptionIds?: readonly number[]): boolean {
+    let encoded: EncodedPublish
+    if (!this.v5 || (subscriptionIds === undefined && this.aliasOutMax === 0 && isSharable(message))) {
+      encoded = sharedPublish(message, this.v5, qos, retain)
+    } else {
+      encoded = this.encodeOwn(message, qos, retain, subscriptionIds)
+    }
+    if (encoded.bytes.length > this.maxOutgoingPacket) {
+      this.core.broker.drop(message, `PUBLISH of ${encoded.bytes.length} bytes exceeds the Maximum Packet Size of client ${this.clientId}`)
+      this.core.logDrop('client maximum packet size')
+      return false
+    }
+    this.write(qos === 0 ? encoded.bytes : withPacketId(encoded, packetId, dup))
+    this.core.deps.stats.messagesOut.mqtt++
+    return true
+  }
+
+  /** A 5.0 PUBLISH only this client gets: its subscription ids, topic alias or remaining expiry. */
+  private encodeOwn(message: Message, qos: 0 | 1 | 2, retain: boolean, subscriptionIds: readonly number[] | undefined): EncodedPublish {
+    let topic = message.topic
+    let topicAlias: number | undefined
+    if (this.aliasOutMax > 0) {
+      // Outbound topic aliases (MQTT 5.0 §3.3.2.3.4): first use sends topic and alias, later ones
+      // an empty topic; aliases are handed out until the client's maximum, then never replaced.
+      this.aliasOut ??= new Map()
+      topicAlias = this.aliasOut.get(topic)
+      if (topicAlias !== undefined) topic = ''
+      else if (this.aliasOut.size < this.aliasOutMax) {
+        topicAlias = this.aliasOut.size + 1
+        this.aliasOut.set(topic, topicAlias)
+      }
+    }
+    return encodePublish({
+      topic,
+      payload: message.payload,
+      qos,
+      retain,
+      dup: false,
+      v5: {
+        properties: message.properties,
+        messageExpiryInterval: remainingExpirySeconds(message), // [MQTT-3.3.2-6]
+        topicAlias,
+        subscriptionIds,
+      },
+    })
+  }
+}
