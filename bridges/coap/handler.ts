@@ -59,7 +59,13 @@ function handleRequest(deps: HandlerDeps, request: InboundRequest): RequestReply
     exchange.block2 = block2
     // A follow-up for blocks of a representation already sent (RFC 7959 §2.4)
     const cached = block2.num > 0 && packet.code === '0.01' ? deps.block2.get(`${peer.key}|${exchange.uriKey}`) : undefined
-    if (cached !== undefined) return representationReply(deps, exchange, '2.05', cached.payload, cached.options, cached)
+    if (cached !== undefined) {
+      const reply = representationReply(deps, exchange, '2.05', cached.payload, cached.options, cached)
+      // The `coap` client repeats Observe in its follow-ups for a block-wise notification and drops the
+      // assembled body unless the last block has a fresh sequence number; RFC 7959 §3.4 clients omit it
+      if (findOption(options, OPTION.Observe) !== undefined) reply.options = [...(reply.options ?? []), { name: OPTION.Observe, value: encodeUint(deps.observers.nextSequence()) }]
+      return reply
+    }
   }
   const accept = findOption(options, OPTION.Accept)
   if (accept !== undefined) exchange.accept = decodeUint(accept)

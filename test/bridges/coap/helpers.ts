@@ -13,10 +13,19 @@ export function coapAddresses(hub: Hub): { v4: { host: string; port: number }; v
   return { v4: { host: v4.host, port: v4.port }, v6: v6 && { host: v6.host, port: v6.port } }
 }
 
+/**
+ * An agent on a socket the test owns: the `coap` agent closes a socket it created itself as soon as
+ * no request is open, which breaks a later deregistration (GET Observe=1) on it.
+ */
+function ownAgent(t: TestContext, family: 'udp4' | 'udp6'): Agent {
+  const socket = createSocket(family)
+  t.after(() => new Promise<void>((resolve) => socket.close(() => resolve())))
+  return new Agent({ socket })
+}
+
 /** A `coap` package client with its own agent (socket), closed after the test. */
 export function coapClient(t: TestContext, family: 'udp4' | 'udp6' = 'udp4'): (params: CoapRequestParams, payload?: Buffer | string) => Promise<IncomingMessage> {
-  const agent = new Agent({ type: family })
-  t.after(() => agent.close())
+  const agent = ownAgent(t, family)
   return (params, payload) =>
     new Promise((resolve, reject) => {
       const req = request({ agent, ...params })
@@ -35,14 +44,15 @@ export function coapClient(t: TestContext, family: 'udp4' | 'udp6' = 'udp4'): (p
 
 /** Open an observation with the `coap` client; the stream is closed (deregistered) after the test. */
 export function observe(t: TestContext, params: CoapRequestParams, family: 'udp4' | 'udp6' = 'udp4'): Promise<ObserveReadStream> {
-  const agent = new Agent({ type: family })
-  t.after(() => agent.close())
+  const agent = ownAgent(t, family)
   return new Promise((resolve, reject) => {
     const req = request({ agent, observe: true, ...params })
     const timer = setTimeout(() => reject(new Error(`no response to observe ${params.pathname}`)), 10_000)
     req.on('response', (res: ObserveReadStream) => {
       clearTimeout(timer)
-      t.after(() => res.close())
+      t.after(() => {
+        if (res.readable) res.close()
+      })
       resolve(res)
     })
     req.on('error', reject)
