@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express'
-import type { z } from 'zod'
+import { z } from 'zod'
 import { HubError, type HubErrorCode } from '../../src/errors.js'
 import type { Logger } from '../../src/log.js'
 
@@ -67,6 +67,8 @@ interface HttpLibraryError {
 /** Any error as a HubError: body-parser and router errors get their own codes, the rest are internal. */
 export function toHubError(error: unknown): HubError {
   if (error instanceof HubError) return error
+  // A plug-in (the rules engine) that validates a request body with zod and lets the error through.
+  if (error instanceof z.ZodError) return fromZodError(error)
   const e = error as HttpLibraryError
   if (e?.type === 'entity.parse.failed') return new HubError('HUB_ERR_BAD_REQUEST', `body: not valid JSON (${e.message})`, { cause: error })
   if (e?.type === 'entity.too.large') {
