@@ -3,12 +3,12 @@ import { test } from 'node:test'
 import { z } from 'zod'
 import { HubError } from '../../../src/errors.js'
 import type { Services } from '../../../src/hub-context.js'
-import type { RuleView } from '../../../src/rules/service.js'
+import type { RuleTestResult, RuleView } from '../../../src/rules/service.js'
 import { errorOf, postJson, startHttpHub } from './http-helpers.js'
 
 type RulesService = Services['rules']
 
-const metrics = { matched: 0, passed: 0, failed: 0, actionsSucceeded: 0, actionsFailed: 0, latencyMs: 0 }
+const metrics = { matched: 0, passed: 0, failed: 0, actionsSucceeded: 0, actionsFailed: 0, retries: 0, latencyMs: 0 }
 
 /**
  * A small in-memory RulesService with the contract of src/rules/service.ts, so the routes are tested
@@ -53,9 +53,10 @@ function inMemoryRules(): RulesService {
       rules.set(id, view)
       return view
     },
-    async test(request) {
+    async test(request): Promise<RuleTestResult> {
       const parsed = testSchema.parse(request)
-      return parsed.sql.startsWith('SELECT') ? { ok: true, passed: true, output: { payload: parsed.message.payload } } : { ok: false, error: 'expected SELECT', line: 1, column: 1 }
+      if (!parsed.sql.startsWith('SELECT')) return { ok: false, error: 'expected SELECT', line: 1, column: 1 }
+      return { ok: true, matched: true, passed: true, output: { payload: parsed.message.payload } }
     },
     schemas: { rule: ruleSchema, test: testSchema },
   }
@@ -116,7 +117,7 @@ test('POST /api/v1/rules/test is a dry run that answers with the output or the e
   hub.ctx.services.provide('rules', inMemoryRules())
   const ok = await postJson(`${base}/api/v1/rules/test`, { sql: 'SELECT payload', message: { topic: 't', payload: 'p' } })
   assert.equal(ok.status, 200)
-  assert.deepEqual(await ok.json(), { ok: true, passed: true, output: { payload: 'p' } })
+  assert.deepEqual(await ok.json(), { ok: true, matched: true, passed: true, output: { payload: 'p' } })
   const failing = await postJson(`${base}/api/v1/rules/test`, { sql: 'DROP', message: { topic: 't', payload: 'p' } })
   assert.deepEqual(await failing.json(), { ok: false, error: 'expected SELECT', line: 1, column: 1 })
 })
