@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import { test, type TestContext } from 'node:test'
+import type { IClientOptions } from 'mqtt'
+import { connectClient, durableHubFiles, exitOf, publishStream, startDurableHub, waitFor } from '../store/crash-harness.js'
+
+const MESSAGES = 5000
+/** The hub is killed once this many publishes of the stream were acknowledged. */
+const KILL_AFTER = 2500
+
+interface Scenario {
+  qos: 1 | 2
+  /** The subscriber's connect options: a session that outlives its connection. */
+  subscriber: IClientOptions
+}
+
+/**
+ * A persistent-session subscriber goes offline; a publisher streams 5,000 messages; the hub is killed
+ * with SIGKILL halfway through the stream and restarted; the publisher sends what was not acknowledged
+ * (under a new payload, so each payload is one publish); then the subscriber comes back.
+ */
+async function runKillScenario(t: TestContext, { qos, subscriber }: Scenario): Promise<{ received: string[]; acknowledged: Set<string> }> {
+  const files = durableHubFiles(t)
+  const topic = `crash/q${qos}`
+  let hub = await startDurableHub(t, files)
+
+  const sub = await connectClient(t, hub, subscriber)
+  await sub.subscribeAsync(`${topic}/#`, { qos })
+  await sub.endAsync()
+
+  const pub = await connectClient(t, hub, { clientId: `crash-pub-q${qos}`, protocolVersion: 5 })
+  const first = publishStream(pub, `${topic}/stream`, Array.from({ length: MESSAGES }, (_, i) => String(i)), qos, (n) => {
+    if (n === KILL_AFTER) hub.child.kill('SIGKILL')
+  })
+  assert.equal((await exitOf(hub)).signal, 'SIGKILL', 'the hub died of SIGKILL')
+  pub.end(true)
+  const phase1 = await first
+  assert.ok(phase1.acknowledged.size >= KILL_AFTER && phase1.acknowledged.size < MESSAGES, `killed mid-stream: ${phase1.acknowledged.size} acknowledged`)
+
+  hub = await startDurableHub(t, files)
+  const pub2 = await connectClient(t, hub, { clientId: `crash-pub-q${qos}`, protocolVersion: 5 })
+  const retries = [...phase1.failed].map((p) => `${p}/retry`)
+  const phase2 = await publishStream(pub2, `${topic}/stream`, retries, qos)
+  assert.equal(phase2.failed.size, 0)
+  await pub2.publishAsync(`${topic}/end`, 'end', { qos })
+  await pub2.endAsync()
+  const acknowledged = new Set([...phase1.acknowledged, ...phase2.acknowledged])
+  assert.equal(acknowledged.size, MESSAGES, 'every one of the 5,000 messages was acknowledged once')
+
+  const received: string[] = []
+  let sawEnd = false
+  let check = () => undefined as void
+  const back = await connectClient(t, hub, subscriber, (topicIn, payload) => {
+    if (topicIn === `${topic}/end`) sawEnd = true
+    else received.push(payload.toString())
+    check()
+  })
+  assert.equal(back.sessionPresent, true, 'the session survived the kill')
+  await waitFor('the end marker after the queued messages', () => sawEnd, (c) => (check = c))
+  return { received, acknowledged }
+}
+
+function missing(acknowledged: Set<string>, received: string[]): string[] {
+  const seen = new Set(received)
+  return [...acknowledged].filter((p) => !seen.has(p))
+}
+
+test('a 3.1.1 persistent session receives every acknowledged QoS 1 message after a kill -9 mid-stream', { timeout: 180_000 }, async (t) => {
+  const { received, acknowledged } = await runKillScenario(t, {
+    qos: 1,
+    subscriber: { clientId: 'crash-sub-q1', protocolVersion: 4, clean: false },
+  })
+  assert.deepEqual(missing(acknowledged, received), [])
+})
+
+test('a 5.0 persistent session receives every acknowledged QoS 2 message exactly once after a kill -9 mid-stream', { timeout: 180_000 }, async (t) => {
+  const { received, acknowledged } = await runKillScenario(t, {
+    qos: 2,
+    subscriber: { clientId: 'crash-sub-q2', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } },
+  })
+  assert.deepEqual(missing(acknowledged, received), [])
+  const counts = new Map<string, number>()
+  for (const p of received) counts.set(p, (counts.get(p) ?? 0) + 1)
+  assert.deepEqual([...counts].filter(([, n]) => n > 1), [], 'no QoS 2 message delivered twice')
+})
