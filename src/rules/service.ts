@@ -1,3 +1,11 @@
+import { HubError } from '../errors.js'
+import type { RuleStore } from '../store/rule-store.js'
+import { describeSource, parseRuleDefinition, type CompiledRule } from './compile-rule.js'
+import { dryRun } from './dry-run.js'
+import type { RulesEngine } from './engine.js'
+import { formatIssues } from './format-issues.js'
+import { ruleSchema, ruleTestSchema } from './rule-schema.js'
+
 /**
  * What the rules engine offers the HTTP API (`/api/v1/rules`). The rules engine implements it and
  * registers it as `ctx.services.provide('rules', ...)`; the HTTP bridge only calls it.
@@ -47,3 +55,72 @@ export interface RuleView {
  * selected fields (null when it did not pass). An SQL error gives `ok: false` with its position.
  */
 export type RuleTestResult = { ok: true; matched: boolean; passed: boolean; output: Record<string, unknown> | null } | { ok: false; error: string; line?: number; column?: number }
+
+/**
+ * The RulesService over a running engine and the hub's rule store. API rules are validated with the
+ * same zod schema as files, checked for loops against every rule, then stored; file rules are
+ * read-only here (edit the file, it is hot-reloaded).
+ */
+export function createRulesService(engine: RulesEngine, store: RuleStore): RulesService {
+  const apiRule = (id: string): CompiledRule => {
+    const rule = engine.get(id)
+    if (rule === undefined) throw new HubError('HUB_ERR_NOT_FOUND', `no rule with id "${id}"`)
+    if (rule.origin.source === 'file') {
+      throw new HubError('HUB_ERR_METHOD_NOT_ALLOWED', `rule "${id}" comes from ${rule.origin.file} and is read-only through the API; edit the file instead`)
+    }
+    return rule
+  }
+  /** Install in the engine first (it checks ids and loops), then store; undo the install if storing fails. */
+  const install = async (rule: CompiledRule, previous: CompiledRule | undefined): Promise<RuleView> => {
+    engine.putApiRule(rule)
+    try {
+      await store.put({ id: rule.id, definition: rule.definition, enabled: rule.enabled, updatedAt: Date.now() })
+    } catch (error) {
+      if (previous === undefined) engine.removeApiRule(rule.id)
+      else engine.putApiRule(previous)
+      throw error
+    }
+    return engine.view(rule)
+  }
+  return {
+    schemas: { rule: ruleSchema, test: ruleTestSchema },
+    list: () => engine.all().map((rule) => engine.view(rule)),
+    get(id) {
+      const rule = engine.get(id)
+      return rule === undefined ? undefined : engine.view(rule)
+    },
+    async create(raw) {
+      const definition = parseRuleDefinition(raw, { source: 'api' })
+      const existing = engine.get(definition.id)
+      if (existing !== undefined) {
+        throw new HubError('HUB_ERR_RULE_INVALID', `API: rule "${definition.id}": id: a rule with this id already exists (from ${describeSource(existing.origin)})`)
+      }
+      return install(engine.compile(definition, { source: 'api' }), undefined)
+    },
+    async replace(id, raw) {
+      const previous = apiRule(id)
+      const body = typeof raw === 'object' && raw !== null && !Array.isArray(raw) && !('id' in raw) ? { ...raw, id } : raw
+      const definition = parseRuleDefinition(body, { source: 'api' })
+      if (definition.id !== id) throw new HubError('HUB_ERR_RULE_INVALID', `API: rule "${id}": id: the body names rule "${definition.id}"; the id cannot change`)
+      return install(engine.compile(definition, { source: 'api' }), previous)
+    },
+    async remove(id) {
+      if (engine.get(id) === undefined) return false
+      apiRule(id)
+      engine.removeApiRule(id)
+      await store.delete(id)
+      return true
+    },
+    async setEnabled(id, enabled) {
+      const previous = apiRule(id)
+      return install(engine.compile(previous.definition, { source: 'api' }, enabled), previous)
+    },
+    async test(raw) {
+      const result = ruleTestSchema.safeParse(raw)
+      if (!result.success) {
+        throw new HubError('HUB_ERR_BAD_REQUEST', formatIssues('rule test', result.error.issues), { details: { issues: result.error.issues } })
+      }
+      return dryRun(result.data)
+    },
+  }
+}

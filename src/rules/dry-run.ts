@@ -1,0 +1,69 @@
+import { isHubError } from '../errors.js'
+import { createMessage } from '../message.js'
+import { matchTopic } from '../topic/match.js'
+import type { RuleTestRequest } from './rule-schema.js'
+import type { RuleTestResult } from './service.js'
+import type { Value } from './sql/ast.js'
+import { compileSql, type CompiledQuery } from './sql/compiler.js'
+import { MessageRow, RecordRow, type Row } from './sql/row.js'
+
+/**
+ * Run SQL against a sample message or event with no side effects: no subscription, no action, no
+ * metric. Used by `POST /api/v1/rules/test` and `junction rules test`.
+ */
+export function dryRun(request: RuleTestRequest): RuleTestResult {
+  let query: CompiledQuery
+  try {
+    query = compileSql(request.sql)
+  } catch (error) {
+    return failure(error)
+  }
+  const row = sampleRow(request)
+  try {
+    const output = query.run(row)
+    return { ok: true, matched: sampleMatches(query, request), passed: output !== undefined, output: output ?? null }
+  } catch (error) {
+    return failure(error)
+  }
+}
+
+function failure(error: unknown): RuleTestResult {
+  const details = isHubError(error) ? (error.details as { line?: number; column?: number } | undefined) : undefined
+  return {
+    ok: false,
+    error: error instanceof Error ? error.message : String(error),
+    ...(details?.line === undefined ? {} : { line: details.line }),
+    ...(details?.column === undefined ? {} : { column: details.column }),
+  }
+}
+
+/** Whether a live rule would have received the sample at all. */
+function sampleMatches(query: CompiledQuery, request: RuleTestRequest): boolean {
+  if (query.filters.length === 0 && query.events.length === 0) return true
+  if (request.event !== undefined) return query.events.some((e) => e === request.event?.event)
+  const topic = request.message.topic
+  return topic !== undefined && query.filters.some((filter) => matchTopic(filter, topic))
+}
+
+function sampleRow(request: RuleTestRequest): Row {
+  if (request.event !== undefined) return new RecordRow({ timestamp: Date.now(), ...(request.event as Record<string, Value>) })
+  const sample = request.message
+  const payload = sample.payload === undefined ? '' : typeof sample.payload === 'string' ? sample.payload : JSON.stringify(sample.payload)
+  const { correlationData, ...properties } = sample.properties ?? {}
+  const message = createMessage(
+    {
+      topic: sample.topic ?? '',
+      payload: Buffer.from(payload, 'utf8'),
+      qos: sample.qos ?? 0,
+      retain: sample.retain ?? false,
+      properties: { ...properties, ...(correlationData === undefined ? {} : { correlationData: Buffer.from(correlationData, 'utf8') }) },
+    },
+    {
+      protocol: sample.protocol ?? 'mqtt',
+      ...(sample.clientid === undefined ? {} : { clientId: sample.clientid }),
+      ...(sample.username === undefined ? {} : { username: sample.username }),
+    },
+    sample.timestamp ?? Date.now(),
+  )
+  return new MessageRow(message)
+}

@@ -1,0 +1,326 @@
+import type { EventEmitter } from 'node:events'
+import type { HubContext, HubEvents, Unsubscribe } from '../hub-context.js'
+import type { Logger } from '../log.js'
+import type { Message } from '../message.js'
+import type { ActionDeps, Trigger } from './actions/index.js'
+import { compileRule, describeSource, type CompiledRule, type RuleSource } from './compile-rule.js'
+import { HubError } from '../errors.js'
+import { assertNoRuleLoop } from './loop-check.js'
+import { RuleMetricsRecorder } from './metrics.js'
+import { readRuleFile } from './rule-files.js'
+import type { RuleDefinition } from './rule-schema.js'
+import { scheduleRun } from './scheduler.js'
+import type { RuleView } from './service.js'
+import type { Value } from './sql/ast.js'
+import { eventRow, MessageRow, scheduleRow, type EventSource, type Row } from './sql/row.js'
+
+interface TopicEntry {
+  unsubscribe: Unsubscribe
+  rules: CompiledRule[]
+}
+
+interface EventEntry {
+  listener: (data: unknown) => void
+  rules: CompiledRule[]
+}
+
+/** The rules in force: those of each file, in file order, then those created through the API. */
+interface RuleSet {
+  files: ReadonlyMap<string, readonly CompiledRule[]>
+  api: ReadonlyMap<string, CompiledRule>
+}
+
+/**
+ * The rules engine proper: holds the compiled rules, subscribes once per distinct FROM filter through
+ * the kernel (its topic tree does the matching, so 1,000 rules cost little more than 10), listens to
+ * hub events, runs schedules, and runs each rule's actions with every failure caught and counted.
+ */
+export class RulesEngine {
+  readonly metrics: RuleMetricsRecorder
+  private state: RuleSet = { files: new Map(), api: new Map() }
+  private readonly topics = new Map<string, TopicEntry>()
+  private readonly events = new Map<EventSource, EventEntry>()
+  private readonly schedules = new Map<string, { rule: CompiledRule; stop: () => Promise<void> }>()
+  private readonly inflight = new Set<Promise<void>>()
+  private readonly abort = new AbortController()
+  private readonly actionDeps: ActionDeps
+  /** The last message a rule with several FROM filters ran on, so overlapping filters run it once. */
+  private readonly lastMessage = new WeakMap<CompiledRule, string>()
+  /** One row per message, shared by every rule it matches, so its JSON payload is parsed once. */
+  private rowCache: { id: string; row: Row } | undefined
+
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly log: Logger,
+  ) {
+    this.metrics = new RuleMetricsRecorder(ctx.metrics)
+    this.actionDeps = {
+      publish: (input, origin) => ctx.publish(input, origin),
+      authorizePublish: (identity, topic) => ctx.hooks.authorizePublish(identity, topic),
+      services: ctx.services,
+      log,
+      signal: this.abort.signal,
+      onRetry: (ruleId) => this.metrics.recordRetry(ruleId),
+    }
+  }
+
+  /** Compile a validated definition against this engine's kernel. */
+  compile(definition: RuleDefinition, origin: RuleSource, enabled?: boolean): CompiledRule {
+    return compileRule(definition, origin, this.actionDeps, enabled)
+  }
+
+  /** Load (or reload) a rule file; throws, leaving the running rules as they were, if anything is wrong. */
+  loadFile(file: string): void {
+    const rules = readRuleFile(file).map((definition) => this.compile(definition, { source: 'file', file }))
+    const files = new Map(this.state.files)
+    files.set(file, rules)
+    this.commit({ files, api: this.state.api })
+  }
+
+  /** Hot reload after a file changed: a bad edit keeps the old rules running and says why. */
+  reloadFile(file: string): void {
+    try {
+      this.loadFile(file)
+      this.log.info({ file, rules: this.state.files.get(file)?.map((r) => r.id) }, 'rule file reloaded')
+    } catch (error) {
+      this.log.error({ file, err: error }, `rule file reload failed, the previous rules keep running: ${(error as Error).message}`)
+    }
+  }
+
+  /** Add or replace an API rule. */
+  putApiRule(rule: CompiledRule): void {
+    const api = new Map(this.state.api)
+    api.set(rule.id, rule)
+    this.commit({ files: this.state.files, api })
+  }
+
+  removeApiRule(id: string): boolean {
+    if (!this.state.api.has(id)) return false
+    const api = new Map(this.state.api)
+    api.delete(id)
+    this.commit({ files: this.state.files, api })
+    return true
+  }
+
+  get(id: string): CompiledRule | undefined {
+    return this.state.api.get(id) ?? this.all().find((r) => r.id === id)
+  }
+
+  all(): CompiledRule[] {
+    return [...[...this.state.files.values()].flat(), ...this.state.api.values()]
+  }
+
+  view(rule: CompiledRule): RuleView {
+    return {
+      id: rule.id,
+      source: rule.origin.source,
+      ...(rule.origin.source === 'file' ? { file: rule.origin.file } : {}),
+      enabled: rule.enabled,
+      definition: { ...rule.definition, enabled: rule.enabled },
+      metrics: this.metrics.snapshot(rule.id),
+    }
+  }
+
+  /** Stop everything: subscriptions, listeners, schedules; pending retries are cut short. */
+  async stop(): Promise<void> {
+    this.abort.abort(new HubError('HUB_ERR_SHUTTING_DOWN', 'the rules engine is stopping'))
+    this.state = { files: new Map(), api: new Map() }
+    this.reindex()
+    await Promise.allSettled([...this.inflight])
+    this.metrics.unregister()
+  }
+
+  /** Check a candidate rule set (unique ids, no loops among enabled rules) and switch to it. */
+  private commit(next: RuleSet): void {
+    const rules = [...[...next.files.values()].flat(), ...next.api.values()]
+    const owners = new Map<string, CompiledRule>()
+    for (const rule of rules) {
+      const other = owners.get(rule.id)
+      if (other !== undefined) {
+        throw new HubError('HUB_ERR_RULE_INVALID', `${describeSource(rule.origin)}: rule "${rule.id}": id: the id is already used by a rule from ${describeSource(other.origin)}`)
+      }
+      owners.set(rule.id, rule)
+    }
+    assertNoRuleLoop(rules.filter((r) => r.enabled))
+    const before = this.all()
+    this.state = next
+    for (const old of before) if (!owners.has(old.id)) this.metrics.forget(old.id)
+    this.reindex()
+  }
+
+  /** Bring kernel subscriptions, event listeners and schedules in line with the enabled rules. */
+  private reindex(): void {
+    const byFilter = new Map<string, CompiledRule[]>()
+    const byEvent = new Map<EventSource, CompiledRule[]>()
+    const scheduled = new Map<string, CompiledRule>()
+    for (const rule of this.all()) {
+      if (!rule.enabled) continue
+      for (const filter of rule.query.filters) byFilter.set(filter, [...(byFilter.get(filter) ?? []), rule])
+      for (const event of rule.query.events) byEvent.set(event, [...(byEvent.get(event) ?? []), rule])
+      if (rule.definition.schedule !== undefined) scheduled.set(rule.id, rule)
+    }
+    for (const [filter, entry] of this.topics) {
+      if (!byFilter.has(filter)) {
+        entry.unsubscribe()
+        this.topics.delete(filter)
+      }
+    }
+    for (const [filter, rules] of byFilter) {
+      const entry = this.topics.get(filter)
+      if (entry !== undefined) entry.rules = rules
+      else this.subscribeFilter(filter, rules)
+    }
+    for (const [event, entry] of this.events) {
+      if (!byEvent.has(event)) {
+        this.hubEvents().off(event, entry.listener)
+        this.events.delete(event)
+      }
+    }
+    for (const [event, rules] of byEvent) {
+      const entry = this.events.get(event)
+      if (entry !== undefined) entry.rules = rules
+      else this.listenEvent(event, rules)
+    }
+    for (const [id, task] of this.schedules) {
+      if (scheduled.get(id) === task.rule) continue
+      this.schedules.delete(id)
+      task.stop().catch((error: unknown) => this.log.error({ err: error, rule: id }, 'stopping a rule schedule failed'))
+    }
+    for (const [id, rule] of scheduled) {
+      if (this.schedules.has(id)) continue
+      const stop = scheduleRun(rule.definition.schedule as string, `rule:${id}`, () => this.run(rule, scheduleRow(), { ruleId: id, hops: 0 }))
+      this.schedules.set(id, { rule, stop })
+    }
+  }
+
+  private subscribeFilter(filter: string, rules: CompiledRule[]): void {
+    const entry: TopicEntry = { rules, unsubscribe: () => {} }
+    // returns nothing: a rule never holds up the publisher's acknowledgement
+    entry.unsubscribe = this.ctx.subscribe(filter, (message) => this.deliver(entry, message), { qos: 2, owner: `rules:${filter}` })
+    this.topics.set(filter, entry)
+  }
+
+  private listenEvent(event: EventSource, rules: CompiledRule[]): void {
+    const entry: EventEntry = {
+      rules,
+      listener: ((data: HubEvents[typeof event][0]) => {
+        try {
+          const row = eventRow(event, data)
+          const hops = event === 'message_dropped' ? ((data as HubEvents['message_dropped'][0]).message.origin.hops ?? 0) : 0
+          const message = event === 'message_dropped' ? (data as HubEvents['message_dropped'][0]).message : undefined
+          for (const rule of entry.rules) this.run(rule, row, { ruleId: rule.id, hops, ...(message === undefined ? {} : { message }) })
+        } catch (error) {
+          this.log.error({ err: error, event }, 'rules: handling a hub event failed')
+        }
+      }) as (data: unknown) => void,
+    }
+    this.hubEvents().on(event, entry.listener)
+    this.events.set(event, entry)
+  }
+
+  /** The hub's event emitter without its per-event typing, for listeners kept in one table. */
+  private hubEvents(): EventEmitter {
+    return this.ctx.events as unknown as EventEmitter
+  }
+
+  private deliver(entry: TopicEntry, message: Message): void {
+    try {
+      let cached = this.rowCache
+      if (cached?.id !== message.id) {
+        cached = { id: message.id, row: new MessageRow(message) }
+        this.rowCache = cached
+      }
+      const hops = message.origin.hops ?? 0
+      for (const rule of entry.rules) {
+        if (rule.query.filters.length > 1) {
+          if (this.lastMessage.get(rule) === message.id) continue
+          this.lastMessage.set(rule, message.id)
+        }
+        this.run(rule, cached.row, { ruleId: rule.id, hops, message })
+      }
+    } catch (error) {
+      this.log.error({ err: error, topic: message.topic }, 'rules: delivering a message failed')
+    }
+  }
+
+  /** Run one rule on one row. Never throws: every failure is counted, logged and dead-lettered. */
+  private run(rule: CompiledRule, row: Row, trigger: Trigger): void {
+    const started = performance.now()
+    this.metrics.recordMatched(rule.id)
+    let output: Record<string, Value> | undefined
+    try {
+      output = rule.query.run(row)
+    } catch (error) {
+      this.metrics.recordFailed(rule.id)
+      this.metrics.recordLatency(rule.id, performance.now() - started)
+      this.reportFailure(rule, error, trigger, undefined)
+      return
+    }
+    if (output === undefined || rule.actions.length === 0) {
+      if (output !== undefined) this.metrics.recordPassed(rule.id)
+      this.metrics.recordLatency(rule.id, performance.now() - started)
+      return
+    }
+    this.metrics.recordPassed(rule.id)
+    const fields = output
+    const running = this.runActions(rule, fields, trigger, started)
+    this.inflight.add(running)
+    void running.finally(() => this.inflight.delete(running))
+  }
+
+  private async runActions(rule: CompiledRule, fields: Record<string, Value>, trigger: Trigger, started: number): Promise<void> {
+    // actions run side by side: a webhook backing off does not hold up a republish
+    const results = await Promise.allSettled(rule.actions.map((action) => action.run(fields, trigger)))
+    let failed = false
+    results.forEach((result, index) => {
+      this.metrics.recordAction(rule.id, result.status === 'fulfilled')
+      if (result.status === 'rejected') {
+        failed = true
+        this.reportFailure(rule, result.reason, trigger, { index, kind: (rule.actions[index] as { kind: string }).kind, fields })
+      }
+    })
+    if (failed) this.metrics.recordFailed(rule.id)
+    this.metrics.recordLatency(rule.id, performance.now() - started)
+  }
+
+  /** Log a failure and, when the rule has a dead-letter topic, publish it there as JSON. */
+  private reportFailure(rule: CompiledRule, error: unknown, trigger: Trigger, action: { index: number; kind: string; fields: Record<string, Value> } | undefined): void {
+    const message = error instanceof Error ? error.message : String(error)
+    this.log.warn({ rule: rule.id, action: action?.kind, err: error }, `rule ${rule.id} failed: ${message}`)
+    const topic = rule.definition.deadLetterTopic
+    if (topic === undefined || this.abort.signal.aborted) return
+    const original = trigger.message
+    const letter = {
+      rule: rule.id,
+      error: message,
+      ...(action === undefined ? {} : { action: { index: action.index, kind: action.kind }, fields: action.fields }),
+      message: original === undefined ? null : describeMessage(original),
+      timestamp: Date.now(),
+    }
+    const publishing = this.ctx
+      .publish({ topic, payload: Buffer.from(JSON.stringify(letter), 'utf8'), qos: 1 }, { protocol: 'rule', ruleId: rule.id, hops: trigger.hops + 1 })
+      .then(
+        () => undefined,
+        (failure: unknown) => this.log.error({ rule: rule.id, err: failure, topic }, 'publishing to the dead-letter topic failed'),
+      )
+    this.inflight.add(publishing)
+    void publishing.finally(() => this.inflight.delete(publishing))
+  }
+}
+
+/** The original message in a dead letter: text payloads as text, anything else as base64. */
+function describeMessage(message: Message): Record<string, unknown> {
+  const text = message.payload.toString('utf8')
+  const isText = Buffer.from(text, 'utf8').equals(message.payload)
+  return {
+    id: message.id,
+    topic: message.topic,
+    qos: message.qos,
+    retain: message.retain,
+    payload: isText ? text : message.payload.toString('base64'),
+    encoding: isText ? 'utf8' : 'base64',
+    protocol: message.origin.protocol,
+    ...(message.origin.clientId === undefined ? {} : { clientid: message.origin.clientId }),
+    timestamp: message.receivedAt,
+  }
+}
