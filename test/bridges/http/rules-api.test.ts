@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { HubError } from '../../../src/errors.js'
 import type { Services } from '../../../src/hub-context.js'
 import type { RuleTestResult, RuleView } from '../../../src/rules/service.js'
-import { errorOf, postJson, startHttpHub } from './http-helpers.js'
+import { errorOf, postJson, startHttpHub, waitFor } from './http-helpers.js'
 
 type RulesService = Services['rules']
 
@@ -130,4 +130,23 @@ test('the OpenAPI document describes rule bodies with the rules engine schema wh
   const ref = doc.paths['/api/v1/rules']?.post?.requestBody?.content['application/json']?.schema.$ref ?? ''
   const { $schema: _, ...expected } = z.toJSONSchema(service.schemas.rule, { io: 'input' }) as Record<string, unknown>
   assert.deepEqual(doc.components.schemas[ref.replace('#/components/schemas/', '')], expected)
+})
+
+test('with the rules engine running, a rule added over HTTP republishes messages published over HTTP', async (t) => {
+  const { hub, base } = await startHttpHub(t)
+  const alerts: string[] = []
+  t.after(hub.ctx.subscribe('alerts/#', (m) => void alerts.push(`${m.topic} ${m.payload.toString()}`)))
+  const created = await postJson(`${base}/api/v1/rules`, {
+    id: 'overheat',
+    sql: 'SELECT payload.t AS t, topic(2) AS room FROM "rooms/+/temp" WHERE payload.t > 30',
+    actions: [{ republish: { topic: 'alerts/${room}', payload: '${t}' } }],
+  })
+  assert.equal(created.status, 201)
+  await postJson(`${base}/api/v1/publish`, { topic: 'rooms/attic/temp', payload: { t: 20 } })
+  await postJson(`${base}/api/v1/publish`, { topic: 'rooms/attic/temp', payload: { t: 35 } })
+  await waitFor(() => alerts.length > 0, 'the republished alert')
+  assert.deepEqual(alerts, ['alerts/attic 35'])
+  const invalid = await postJson(`${base}/api/v1/rules`, { id: 'broken', sql: 'SELEC x' })
+  assert.equal(invalid.status, 400)
+  assert.equal((await errorOf(invalid)).code, 'HUB_ERR_RULE_INVALID')
 })
