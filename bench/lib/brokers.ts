@@ -59,7 +59,8 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 /** How to run a TypeScript entry point of this repository: compiled from dist/ or through tsx. */
 function nodeArgs(sourcePath: string, build: JunctionBuild): string[] {
-  if (build === 'sources') return ['--import', 'tsx', resolve(repoRoot, sourcePath)]
+  // tsx by its resolved URL, so that it is found whatever the child's working directory
+  if (build === 'sources') return ['--import', import.meta.resolve('tsx'), resolve(repoRoot, sourcePath)]
   return [resolve(repoRoot, 'dist', sourcePath.replace(/\.ts$/, '.js'))]
 }
 

@@ -6,7 +6,8 @@ const here = dirname(fileURLToPath(import.meta.url))
 /** Run from dist/ (npm test) the compiled CLI; run from the sources (tsx) the TypeScript one. */
 const fromSources = import.meta.url.endsWith('.ts')
 const repoRoot = fromSources ? resolve(here, '../..') : resolve(here, '../../..')
-const cliArgs = fromSources ? ['--import', 'tsx', resolve(repoRoot, 'src/cli.ts')] : [resolve(repoRoot, 'dist/src/cli.js')]
+// tsx by its resolved URL: a bare `--import tsx` would be looked up from the child's cwd, which tests change
+const cliArgs = fromSources ? ['--import', import.meta.resolve('tsx'), resolve(repoRoot, 'src/cli.ts')] : [resolve(repoRoot, 'dist/src/cli.js')]
 
 export interface SpawnedHub {
   readonly child: ChildProcess
