@@ -40,6 +40,10 @@ const BATCH = 32
 /** After publishing stops, give up waiting for stragglers once nothing arrives for this long. */
 const DRAIN_IDLE_MS = 2_000
 
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
 /** A one-shot signal publishers wait on when the window is full; reopened by deliveries and acks. */
 class Gate {
   private waiters: Array<() => void> = []
@@ -66,6 +70,8 @@ export async function measureThroughput(port: number, brokerPid: number, spec: T
   let stopped = false
   const gate = new Gate()
   const lowWater = spec.window / 2
+  // a broker that drops messages leaves the window full: the publishers then wait out the run, and the
+  // figures per CPU-second stay honest (the lost column shows it)
   const outstanding = () => published * spec.subscribers - delivered
   try {
     for (let i = 0; i < spec.subscribers; i++) {
@@ -154,7 +160,7 @@ export async function measureThroughput(port: number, brokerPid: number, spec: T
       } else if (performance.now() - lastChange > DRAIN_IDLE_MS) {
         return
       }
-      await new Promise((r) => setTimeout(r, 20))
+      await sleep(20)
     }
   }
 }
