@@ -28,10 +28,17 @@ export function createHttpBridge(options: { host: string }): Bridge<HttpConfig> 
       httpApp = createHttpApp(ctx, config)
       server = createServer(httpApp.app)
       const host = config.host ?? options.host
-      await listen(server, config.port, host)
+      try {
+        await listen(server, config.port, host)
+      } catch (error) {
+        httpApp.close()
+        server = undefined
+        httpApp = undefined
+        throw error
+      }
       const { port } = server.address() as AddressInfo
       bound = { name: 'http', url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, host, port }
-      ctx.log.info({ url: bound.url }, 'HTTP bridge listening')
+      ctx.log.debug({ url: bound.url }, 'HTTP bridge listening')
     },
 
     async stop() {

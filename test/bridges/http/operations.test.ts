@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import { createHttpApp } from '../../../bridges/http/index.js'
 import { httpConfigSchema } from '../../../bridges/http/schema.js'
+import { isHubError } from '../../../src/errors.js'
+import { createHub } from '../../../src/index.js'
+import { silentLogger } from '../../../src/log.js'
 import { startTestHub } from '../../helpers/hub.js'
 import { errorOf, postJson, startHttpHub } from './http-helpers.js'
 
@@ -97,4 +100,12 @@ test('the bridge also serves on an IPv6 loopback host', async (t) => {
   assert.equal(listener?.url, `http://[::1]:${listener?.port}`)
   const response = await fetch(`${listener?.url}/healthz`)
   assert.equal(response.status, 200)
+})
+
+test('a port already in use stops the start with an error naming the address', async (t) => {
+  const { hub: first } = await startHttpHub(t)
+  const taken = first.listeners().find((l) => l.name === 'http')?.port
+  const second = await createHub({ log: { level: 'silent' }, storage: { driver: 'memory' }, mqtt: { tcp: { port: 0 }, ws: { port: 0 }, sysInterval: 0 }, coap: { port: 0 }, http: { port: taken } }, { log: silentLogger() })
+  t.after(() => second.close())
+  await assert.rejects(second.start(), (error: unknown) => isHubError(error, 'HUB_ERR_CONFIG_INVALID') && error.message === `http: cannot listen on 127.0.0.1:${taken} (EADDRINUSE)`)
 })
