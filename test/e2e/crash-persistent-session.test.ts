@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
 import type { IClientOptions } from 'mqtt'
-import { connectClient, durableHubFiles, exitOf, publishStream, startDurableHub, waitFor } from '../store/crash-harness.js'
+import { connectClient, durableHubFiles, exitOf, numbered, publishStream, startDurableHub, waitFor } from '../store/crash-harness.js'
 
 const MESSAGES = 5000
 /** The hub is killed once this many publishes of the stream were acknowledged. */
@@ -28,8 +28,11 @@ async function runKillScenario(t: TestContext, { qos, subscriber }: Scenario): P
   await sub.endAsync()
 
   const pub = await connectClient(t, hub, { clientId: `crash-pub-q${qos}`, protocolVersion: 5 })
-  const first = publishStream(pub, `${topic}/stream`, Array.from({ length: MESSAGES }, (_, i) => String(i)), qos, (n) => {
-    if (n === KILL_AFTER) hub.child.kill('SIGKILL')
+  const first = publishStream(pub, numbered(`${topic}/stream`, MESSAGES), {
+    qos,
+    onAck: (n) => {
+      if (n === KILL_AFTER) hub.child.kill('SIGKILL')
+    },
   })
   assert.equal((await exitOf(hub)).signal, 'SIGKILL', 'the hub died of SIGKILL')
   pub.end(true)
@@ -39,7 +42,7 @@ async function runKillScenario(t: TestContext, { qos, subscriber }: Scenario): P
   hub = await startDurableHub(t, files)
   const pub2 = await connectClient(t, hub, { clientId: `crash-pub-q${qos}`, protocolVersion: 5 })
   const retries = [...phase1.failed].map((p) => `${p}/retry`)
-  const phase2 = await publishStream(pub2, `${topic}/stream`, retries, qos)
+  const phase2 = await publishStream(pub2, retries.map((payload) => ({ topic: `${topic}/stream`, payload })), { qos })
   assert.equal(phase2.failed.size, 0)
   await pub2.publishAsync(`${topic}/end`, 'end', { qos })
   await pub2.endAsync()

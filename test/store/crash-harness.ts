@@ -75,42 +75,53 @@ export async function exitOf(hub: SpawnedHub): Promise<{ code: number | null; si
 export interface PublishStream {
   /** Payloads whose publish was acknowledged (PUBACK for QoS 1, PUBCOMP for QoS 2). */
   acknowledged: Set<string>
-  /** Payloads whose publish failed (the connection went away). */
+  /** Payloads whose publish failed or was not attempted (the connection went away). */
   failed: Set<string>
 }
 
+export interface StreamOptions {
+  qos: 1 | 2
+  retain?: boolean
+  /** Sees the count of acknowledged publishes after each one (e.g. to kill the hub mid-stream). */
+  onAck?: (acknowledged: number) => void
+  /** Publishes unacknowledged at a time; below the hub's Receive Maximum. */
+  window?: number
+}
+
 /**
- * Publish `payloads` to `topic` with at most `window` unacknowledged at a time (below the hub's Receive
- * Maximum). `onAck` sees the count of acknowledged publishes after each one; the stream stops at the
- * first failure.
+ * Publish `messages` with at most `window` unacknowledged at a time. The stream stops when the
+ * connection is gone. MQTT.js keeps publishes in flight at a close for a reconnect, so after killing
+ * the hub, end the client with `end(true)` before awaiting the stream: that fails them.
  */
-export async function publishStream(
-  client: MqttClient,
-  topic: string,
-  payloads: string[],
-  qos: 1 | 2,
-  onAck: (acknowledged: number) => void = () => undefined,
-  window = 50,
-): Promise<PublishStream> {
+export async function publishStream(client: MqttClient, messages: Array<{ topic: string; payload: string }>, options: StreamOptions): Promise<PublishStream> {
   const result: PublishStream = { acknowledged: new Set(), failed: new Set() }
   let next = 0
   let stopped = false
   const worker = async () => {
-    while (!stopped && next < payloads.length) {
-      const payload = payloads[next++] as string
+    while (!stopped && next < messages.length) {
+      if (!client.connected) {
+        stopped = true
+        break
+      }
+      const { topic, payload } = messages[next++] as { topic: string; payload: string }
       try {
-        await client.publishAsync(topic, payload, { qos })
+        await client.publishAsync(topic, payload, { qos: options.qos, retain: options.retain ?? false })
         result.acknowledged.add(payload)
-        onAck(result.acknowledged.size)
+        options.onAck?.(result.acknowledged.size)
       } catch {
         result.failed.add(payload)
         stopped = true
       }
     }
   }
-  await Promise.all(Array.from({ length: window }, worker))
-  for (const payload of payloads.slice(next)) result.failed.add(payload)
+  await Promise.all(Array.from({ length: options.window ?? 50 }, worker))
+  for (const { payload } of messages.slice(next)) result.failed.add(payload)
   return result
+}
+
+/** `count` messages to one topic whose payloads are `prefix` + index. */
+export function numbered(topic: string, count: number, prefix = ''): Array<{ topic: string; payload: string }> {
+  return Array.from({ length: count }, (_, i) => ({ topic, payload: `${prefix}${i}` }))
 }
 
 /** Resolve when `predicate` holds for a client's received messages; reject after a generous safety timeout. */

@@ -48,26 +48,30 @@ export async function openSqliteStores(storage: HubConfig['storage'], log: Logge
   void heartbeat()
   const timer = setInterval(heartbeat, HEARTBEAT_MS).unref()
 
-  const now = () => Date.now()
+  const sweep = () => {
+    const now = Date.now()
+    return { expiredRetained: retained.removeExpired(now), expiredQueued: sessions.removeExpiredMessages(now), expiredSessions: sessions.removeExpiredSessions(now) }
+  }
+  // What expired while the hub was down goes before anyone reads it: expiry is wall-clock time.
+  const expiredAtOpen = sweep()
   const housekeeping = startHousekeeping(
     storage.housekeeping.enabled
       ? [
-          {
-            name: 'sweep',
-            cron: storage.housekeeping.sweep,
-            job: () => ({
-              expiredRetained: retained.removeExpired(now()),
-              expiredQueued: sessions.removeExpiredMessages(now()),
-              expiredSessions: sessions.removeExpiredSessions(now()),
-            }),
-          },
+          { name: 'sweep', cron: storage.housekeeping.sweep, job: sweep },
           { name: 'compact', cron: storage.housekeeping.compact, job: () => compact(db, commits) },
         ]
       : [],
     log.child({ component: 'housekeeping' }),
   )
   log.info(
-    { file, synchronous: storage.synchronous, retained: await retained.count(), sessions: (await sessions.list()).length, sessionsCutOff: cutOff },
+    {
+      file,
+      synchronous: storage.synchronous,
+      retained: await retained.count(),
+      sessions: (await sessions.list()).length,
+      sessionsCutOff: cutOff,
+      expiredWhileDown: expiredAtOpen,
+    },
     'store opened',
   )
 
