@@ -65,7 +65,7 @@ export async function connectClient(
 }
 
 /** Wait for a child process to exit on its own; resolves with the signal that ended it, if any. */
-export async function exitOf(hub: SpawnedHub): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export async function exitOf(hub: Pick<SpawnedHub, 'child'>): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   const { child } = hub
   if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode }
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null]
