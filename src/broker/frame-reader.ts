@@ -22,13 +22,14 @@ type ParserVersion = 3 | 4 | 5
  * them one complete frame, which they parse synchronously, so they hold no state between frames and a
  * connection costs no parser of its own (idle-connection memory).
  */
-const shared = new Map<ParserVersion, { parser: ReturnType<typeof mqtt.parser>; packet: Packet | undefined; error: Error | undefined }>()
+const shared = new Map<ParserVersion, { parser: ReturnType<typeof mqtt.parser>; settings: { protocolVersion: ParserVersion }; packet: Packet | undefined; error: Error | undefined }>()
 
 function parserFor(version: ParserVersion): NonNullable<ReturnType<typeof shared.get>> {
   let entry = shared.get(version)
   if (entry === undefined) {
-    const parser = mqtt.parser({ protocolVersion: version })
-    const created: NonNullable<ReturnType<typeof shared.get>> = { parser, packet: undefined, error: undefined }
+    const settings = { protocolVersion: version }
+    const parser = mqtt.parser(settings)
+    const created: NonNullable<ReturnType<typeof shared.get>> = { parser, settings, packet: undefined, error: undefined }
     parser.on('packet', (packet: Packet) => {
       created.packet = packet
     })
@@ -46,6 +47,8 @@ function decodeWithLibrary(frame: Buffer, version: ParserVersion): Packet {
   const entry = parserFor(version)
   entry.packet = undefined
   entry.error = undefined
+  // mqtt-packet replaces its settings with each CONNECT it parses; a shared parser must not keep them.
+  ;(entry.parser as unknown as { settings: unknown }).settings = entry.settings
   const left = entry.parser.parse(frame)
   const { packet, error } = entry as { packet: Packet | undefined; error: Error | undefined }
   if (error !== undefined || packet === undefined || left !== 0) {
