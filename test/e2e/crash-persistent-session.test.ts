@@ -85,3 +85,42 @@ test('a 5.0 persistent session receives every acknowledged QoS 2 message exactly
   for (const p of received) counts.set(p, (counts.get(p) ?? 0) + 1)
   assert.deepEqual([...counts].filter(([, n]) => n > 1), [], 'no QoS 2 message delivered twice')
 })
+
+test('a 5.0 QoS 2 subscriber that is receiving when the hub is killed gets every acknowledged message exactly once', { timeout: 180_000 }, async (t) => {
+  const files = durableHubFiles(t)
+  const topic = 'crash/live'
+  const subscriber: IClientOptions = { clientId: 'crash-sub-live', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } }
+  let hub = await startDurableHub(t, files)
+  const received: string[] = []
+  let check = () => undefined as void
+  const onMessage = (topicIn: string, payload: Buffer) => {
+    received.push(topicIn === `${topic}/end` ? 'end' : payload.toString())
+    check()
+  }
+  const sub = await connectClient(t, hub, subscriber, onMessage)
+  await sub.subscribeAsync(`${topic}/#`, { qos: 2 })
+
+  const pub = await connectClient(t, hub, { clientId: 'crash-pub-live', protocolVersion: 5 })
+  const first = publishStream(pub, numbered(`${topic}/stream`, MESSAGES), { qos: 2 })
+  await waitFor('half of the stream at the subscriber', () => received.length >= KILL_AFTER, (c) => (check = c))
+  hub.child.kill('SIGKILL')
+  assert.equal((await exitOf(hub)).signal, 'SIGKILL')
+  pub.end(true)
+  sub.end(true)
+  const phase1 = await first
+
+  hub = await startDurableHub(t, files)
+  const pub2 = await connectClient(t, hub, { clientId: 'crash-pub-live', protocolVersion: 5 })
+  const phase2 = await publishStream(pub2, [...phase1.failed].map((p) => ({ topic: `${topic}/stream`, payload: `${p}/retry` })), { qos: 2 })
+  await pub2.publishAsync(`${topic}/end`, 'end', { qos: 2 })
+  const back = await connectClient(t, hub, subscriber, onMessage)
+  assert.equal(back.sessionPresent, true)
+  await waitFor('the end marker', () => received.includes('end'), (c) => (check = c))
+
+  const acknowledged = new Set([...phase1.acknowledged, ...phase2.acknowledged])
+  assert.equal(acknowledged.size, MESSAGES)
+  assert.deepEqual(missing(acknowledged, received), [])
+  const counts = new Map<string, number>()
+  for (const p of received) counts.set(p, (counts.get(p) ?? 0) + 1)
+  assert.deepEqual([...counts].filter(([, n]) => n > 1), [], 'no QoS 2 message delivered twice')
+})
