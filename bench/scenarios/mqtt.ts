@@ -31,7 +31,7 @@ const throughputMetrics = [
 
 /** Seconds of publishing per run. */
 function duration(ctx: RunContext): number {
-  return ctx.quick ? 1_500 : 4_000
+  return ctx.quick ? 1_500 : 3_000
 }
 
 /** Run a throughput spec against a target's MQTT port and keep the figures the report shows. */
@@ -106,7 +106,7 @@ const latency: Scenario = {
   measure: async (target, ctx) => {
     const r = await measureLatency(target.ports.mqtt as number, target.pid, {
       ratePerSecond: 5_000,
-      durationMs: ctx.quick ? 2_500 : 6_000,
+      durationMs: ctx.quick ? 2_500 : 5_000,
       warmupMs: 1_000,
       payloadBytes: 64,
       clientPrefix: `${ctx.runId}-latency`,
