@@ -6,7 +6,7 @@ import type { IConnackPacket } from 'mqtt-packet'
 import type { Hooks } from '../../src/hooks.js'
 import { createDefaultHooks } from '../../src/hooks.js'
 import { startTestHub } from '../helpers/hub.js'
-import { clientId, collect, connectClient, describeVariant, RawClient, urlOf, VARIANTS, within } from './support.js'
+import { clientId, collect, connectClient, describeVariant, nextEvent, RawClient, urlOf, VARIANTS, within } from './support.js'
 
 for (const variant of VARIANTS) {
   const name = describeVariant(variant)
@@ -30,11 +30,11 @@ for (const variant of VARIANTS) {
     t.after(() => hub.close())
     const id = clientId()
     const first = await connectClient(t, hub, variant, { clientId: id })
-    const firstClosed = once(first, 'close')
-    const firstDisconnect = variant.protocolVersion === 5 ? once(first, 'disconnect') : undefined
+    const firstClosed = nextEvent(first, 'close')
+    const firstDisconnect = variant.protocolVersion === 5 ? nextEvent(first, 'disconnect') : undefined
     const second = await connectClient(t, hub, variant, { clientId: id })
     await within(firstClosed)
-    if (firstDisconnect) assert.equal((await within(firstDisconnect))[0].reasonCode, 0x8e)
+    if (firstDisconnect) assert.equal(((await firstDisconnect)[0] as { reasonCode: number }).reasonCode, 0x8e)
     assert.equal(second.connected, true)
   })
 }
@@ -137,6 +137,6 @@ test('an MQTT.js client refused by the hub reports the reason', async (t) => {
   t.after(() => hub.close())
   const client = mqtt.connect(urlOf(hub, 'tcp'), { protocolVersion: 5, reconnectPeriod: 0, username: 'x', password: 'y' })
   t.after(() => client.end(true))
-  const [error] = (await within(once(client, 'error'))) as [Error & { code?: number }]
+  const [error] = (await nextEvent(client, 'error')) as [Error & { code?: number }]
   assert.equal(error.code, 0x86)
 })

@@ -1,4 +1,4 @@
-import { once } from 'node:events'
+import { once, type EventEmitter } from 'node:events'
 import { connect as netConnect, type Socket } from 'node:net'
 import type { TestContext } from 'node:test'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
@@ -93,6 +93,11 @@ export async function within<T>(promise: Promise<T>, ms = 5000, what = 'event'):
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** Wait for one event of an emitter (MQTT.js clients' typed emitters included) with a safety timeout. */
+export function nextEvent(emitter: object, name: string, ms = 5000): Promise<unknown[]> {
+  return within(once(emitter as EventEmitter, name), ms, `'${name}'`)
 }
 
 /** A raw TCP connection that speaks mqtt-packet, for bad input and exact packet checks. */
