@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import mqtt, { type Packet } from 'mqtt-packet'
+import { FrameReader, reasonCodeOf } from '../../../src/broker/frame-reader.js'
+
+function readAll(reader: FrameReader, chunks: Buffer[]): Packet[] {
+  const out: Packet[] = []
+  for (const chunk of chunks) reader.push(chunk, (p) => out.push(p as Packet), () => false)
+  return out
+}
+
+const publish = mqtt.generate({ cmd: 'publish', topic: 'a/b', payload: Buffer.alloc(200, 1), qos: 1, messageId: 5, retain: true, dup: false })
+const ping = mqtt.generate({ cmd: 'pingreq' })
+
+test('packets split at every byte boundary are reassembled', () => {
+  const stream = Buffer.concat([publish, ping, publish])
+  for (let cut = 1; cut < stream.length; cut++) {
+    const packets = readAll(new FrameReader(1024), [stream.subarray(0, cut), stream.subarray(cut)])
+    assert.deepEqual(packets.map((p) => p.cmd), ['publish', 'pingreq', 'publish'], `cut at ${cut}`)
+  }
+})
+
+test('one byte at a time works as well', () => {
+  const bytes = Buffer.concat([ping, publish])
+  const packets = readAll(new FrameReader(1024), [...bytes].map((b) => Buffer.from([b])))
+  const last = packets[1] as mqtt.IPublishPacket
+  assert.equal(last.topic, 'a/b')
+  assert.equal(last.messageId, 5)
+  assert.equal(last.retain, true)
+  assert.equal(last.payload.length, 200)
+})
+
+test('a remaining length above the maximum is refused from the header alone with 0x95', () => {
+  const reader = new FrameReader(100)
+  assert.throws(() => readAll(reader, [publish.subarray(0, 3)]), (e) => reasonCodeOf(e) === 0x95)
+})
+
+test('5.0 PUBLISH properties are parsed (mqtt-packet path) and the fast path handles none', () => {
+  const reader = new FrameReader(1024)
+  reader.version = 5
+  const withProps = mqtt.generate(
+    { cmd: 'publish', topic: 't', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { contentType: 'text/plain' } },
+    { protocolVersion: 5 },
+  )
+  const without = mqtt.generate({ cmd: 'publish', topic: 't', payload: Buffer.from('y'), qos: 0, retain: false, dup: false }, { protocolVersion: 5 })
+  const [a, b] = readAll(reader, [withProps, without]) as mqtt.IPublishPacket[]
+  assert.equal(a?.properties?.contentType, 'text/plain')
+  assert.equal(b?.payload.toString(), 'y')
+})
+
+test('ill-formed UTF-8 in a SUBSCRIBE filter is malformed (0x81)', () => {
+  const reader = new FrameReader(1024)
+  const filter = Buffer.from([0x61, 0xff])
+  const body = Buffer.concat([Buffer.from([0, 1, 0, filter.length]), filter, Buffer.from([0])])
+  assert.throws(() => readAll(reader, [Buffer.concat([Buffer.from([0x82, body.length]), body])]), (e) => reasonCodeOf(e) === 0x81)
+})
