@@ -143,3 +143,17 @@ test('observers beyond the per-peer limit get a plain 2.05 without Observe', asy
   assert.equal(withObserve.length, 1)
   assert.equal(hub.ctx.stats.limitBreaches, 1)
 })
+
+test('a NON-only observer gets a CON notification once the CON interval has passed (RFC 7641 §4.5)', async (t) => {
+  const hub = await startTestHub({ coap: { observeConInterval: 0.001 } })
+  t.after(() => hub.close())
+  const { v4 } = coapAddresses(hub)
+  const raw = await rawSocket(t)
+  raw.sendPacket({ code: 'GET', confirmable: false, messageId: 5, token: Buffer.from('cc'), options: [{ name: 'Observe', value: Buffer.alloc(0) }, ...uriPath('ps/keepalive')] }, v4.port)
+  await raw.next()
+  await new Promise((r) => setTimeout(r, 10))
+  await hub.ctx.publish({ topic: 'keepalive', payload: Buffer.from('q0'), qos: 0 }, { protocol: 'system' })
+  const notification = await raw.next()
+  assert.equal(notification.confirmable, true, 'a QoS 0 message still goes out CON when the interval is over')
+  raw.sendPacket({ code: '0.00', ack: true, messageId: notification.messageId }, v4.port)
+})
