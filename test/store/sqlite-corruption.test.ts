@@ -3,6 +3,7 @@ import { existsSync, openSync, readdirSync, readFileSync, writeSync, closeSync }
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { test } from 'node:test'
+import Database from 'better-sqlite3'
 import { createLogger } from '../../src/log.js'
 import { openSqliteStores } from '../../src/store/sqlite/open-sqlite-stores.js'
 import { plainMessage } from '../contract/fixtures.js'
@@ -84,4 +85,23 @@ test('recover leaves a healthy file alone', async (t) => {
   t.after(() => stores.close())
   assert.equal(await stores.retained.count(), 1)
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('corrupt')), [])
+})
+
+test('a row that does not decode is reported as damaged data at open, and recover moves the file aside', async (t) => {
+  const dir = tempDataDir(t)
+  const stores = await openTempSqlite(t, dir)
+  await stores.rules.put({ id: 'r', definition: { sql: 'SELECT 1' }, enabled: true, updatedAt: 1 })
+  await stores.close()
+  const raw = new Database(stores.file)
+  raw.prepare("UPDATE rules SET definition = '{not json'").run()
+  raw.close()
+  await assert.rejects(openSqliteStores(storageConfig(dir), capturingLogger().log), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'HUB_ERR_STORE_CORRUPT')
+    assert.ok(error.message.startsWith(`${stores.file}: the stored data cannot be read`), error.message)
+    return true
+  })
+  const recovered = await openSqliteStores(storageConfig(dir, { recover: true }), capturingLogger().log)
+  t.after(() => recovered.close())
+  assert.deepEqual(await recovered.rules.list(), [])
+  assert.equal(readdirSync(dir).filter((n) => n.includes('.corrupt-')).length, 1)
 })

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { SessionRecord } from '../../src/store/session-store.js'
-import { fullMessage, plainMessage } from '../contract/fixtures.js'
+import { fullMessage as fullFixture, plainMessage } from '../contract/fixtures.js'
 import { openTempSqlite, tempDataDir } from './temp-sqlite.js'
 
 test('everything written before close is there after reopening the file', async (t) => {
   const dir = tempDataDir(t)
+  // expiring, but not before the reopen (what has expired is swept at open)
+  const fullMessage = (topic: string) => fullFixture(topic, { expiresAt: Date.now() + 3_600_000 })
   const session: SessionRecord = {
     clientId: 'dev-1',
     protocolVersion: 5,
@@ -72,4 +74,21 @@ test('a second opener of the same file is refused while the hub holds it', async
     assert.match(error.message, /junction\.db.*in use by another process/)
     return true
   })
+})
+
+test('what expired while the hub was down is gone when it comes back', async (t) => {
+  const dir = tempDataDir(t)
+  const first = await openTempSqlite(t, dir)
+  const soon = Date.now() + 50
+  await first.retained.set({ ...plainMessage('short'), expiresAt: soon })
+  await first.retained.set(plainMessage('long'))
+  await first.sessions.save({ clientId: 'brief', protocolVersion: 5, expiryInterval: 0, disconnectedAt: Date.now(), subscriptions: [] })
+  await first.sessions.save({ clientId: 'lasting', protocolVersion: 5, expiryInterval: 3600, disconnectedAt: Date.now(), subscriptions: [] })
+  await first.sessions.enqueue('lasting', { state: 'queued', qos: 1, message: { ...plainMessage('q'), expiresAt: soon }, retain: false })
+  await first.close()
+  while (Date.now() <= soon) await new Promise((resolve) => setTimeout(resolve, 20))
+  const second = await openTempSqlite(t, dir)
+  assert.deepEqual((await second.retained.match('#')).map((m) => m.topic), ['long'])
+  assert.deepEqual((await second.sessions.list()).map((s) => s.clientId), ['lasting'])
+  assert.deepEqual(await second.sessions.outgoing('lasting'), [])
 })

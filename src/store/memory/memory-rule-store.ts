@@ -1,8 +1,8 @@
 import type { RuleStore, StoredRule } from '../rule-store.js'
 
-/** API-created rules in process memory. */
+/** API-created rules in process memory; also the read mirror of the SQLite rule store, which extends it. */
 export class MemoryRuleStore implements RuleStore {
-  private readonly rules = new Map<string, StoredRule>()
+  protected readonly rules = new Map<string, StoredRule>()
 
   async list(): Promise<StoredRule[]> {
     return [...this.rules.values()].map((r) => ({ ...r }))

@@ -17,11 +17,12 @@ export function databasePath(storage: Pick<StorageConfig, 'dataDir' | 'file'>): 
 }
 
 /**
- * Open (or create) the hub's database: create the data folder, check the file with
- * `PRAGMA quick_check`, switch to WAL and bring the schema up to date. A damaged file fails with
- * HUB_ERR_STORE_CORRUPT naming the file, unless `storage.recover` asks to move it aside and start empty.
+ * Open (or create) the hub's database and read it with `load`: create the data folder, check the file
+ * with `PRAGMA quick_check`, switch to WAL, bring the schema up to date, then load. A damaged file, or
+ * stored data that cannot be read, fails with HUB_ERR_STORE_CORRUPT naming the file, unless
+ * `storage.recover` asks to move it aside and start empty.
  */
-export function openDatabase(storage: StorageConfig, log: Logger): Database.Database {
+export async function openDatabase<T>(storage: StorageConfig, log: Logger, load: (db: Database.Database) => T | Promise<T>): Promise<T> {
   const file = databasePath(storage)
   try {
     mkdirSync(storage.dataDir, { recursive: true })
@@ -29,12 +30,24 @@ export function openDatabase(storage: StorageConfig, log: Logger): Database.Data
     throw new HubError('HUB_ERR_STORE', `${storage.dataDir}: cannot create the data folder (${(error as Error).message})`, { cause: error })
   }
   try {
-    return openChecked(file, storage)
+    return await openAndLoad(file, storage, load)
   } catch (error) {
     if (!(error instanceof HubError) || error.code !== 'HUB_ERR_STORE_CORRUPT' || !storage.recover) throw error
     const moved = quarantine(file)
     log.error({ file, problem: error.message, movedTo: moved }, 'database file is damaged; moved it aside and starting with an EMPTY store (storage.recover)')
-    return openChecked(file, storage)
+    return openAndLoad(file, storage, load)
+  }
+}
+
+async function openAndLoad<T>(file: string, storage: StorageConfig, load: (db: Database.Database) => T | Promise<T>): Promise<T> {
+  const db = openChecked(file, storage)
+  try {
+    return await load(db)
+  } catch (error) {
+    db.close()
+    if (error instanceof HubError) throw error
+    // quick_check passed but a row does not decode (e.g. damaged JSON): the data is as unusable
+    throw new HubError('HUB_ERR_STORE_CORRUPT', `${file}: the stored data cannot be read (${(error as Error).message}); start with --recover to move the file aside and start empty`, { cause: error })
   }
 }
 

@@ -33,14 +33,19 @@ export interface SqliteStores extends Stores {
  */
 export async function openSqliteStores(storage: HubConfig['storage'], log: Logger): Promise<SqliteStores> {
   const file = databasePath(storage)
-  const db = openDatabase(storage, log)
-  const orphans = removeOrphanedRows(db)
-  if (Object.keys(orphans).length > 0) log.info({ file, removed: orphans }, 'removed rows that belong to no session (left by an unclean stop)')
-  const lastAliveAt = readAliveAt(db)
-  const commits = new GroupCommit(db, log)
-  const retained = new SqliteRetainedStore(db, commits)
-  const sessions = new SqliteSessionStore(db, commits)
-  const rules = new SqliteRuleStore(db, commits)
+  const { db, commits, retained, sessions, rules, lastAliveAt } = await openDatabase(storage, log, (db) => {
+    const orphans = removeOrphanedRows(db)
+    if (Object.keys(orphans).length > 0) log.info({ file, removed: orphans }, 'removed rows that belong to no session (left by an unclean stop)')
+    const commits = new GroupCommit(db, log)
+    return {
+      db,
+      commits,
+      retained: new SqliteRetainedStore(db, commits),
+      sessions: new SqliteSessionStore(db, commits),
+      rules: new SqliteRuleStore(db, commits),
+      lastAliveAt: readAliveAt(db),
+    }
+  })
   const cutOff = await markCutOffSessions(sessions, lastAliveAt)
 
   const writeAlive = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('alive_at', ?)")
