@@ -31,12 +31,12 @@ export class GroupCommit {
    */
   write<T>(apply: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new HubError('HUB_ERR_SHUTTING_DOWN', 'the store is closed'))
-    if (!this.db.inTransaction) {
-      this.db.exec('BEGIN')
-      this.scheduled = setImmediate(() => this.commit())
-    }
     let result: T
     try {
+      if (!this.db.inTransaction) {
+        this.db.exec('BEGIN')
+        this.scheduled = setImmediate(() => this.commit())
+      }
       result = apply()
     } catch (error) {
       // A failed statement is undone on its own; errors such as a full disk or I/O errors roll back
