@@ -184,7 +184,8 @@ export class FrameReader {
         if (i - pos > 4) throw protocolViolation(RC.malformedPacket, 'remaining length is longer than four bytes')
       }
       if (!complete) {
-        this.keep(buf, pos, 5)
+        // The header is cut short: any further byte may complete it.
+        this.keep(buf, pos, end - pos + 1)
         return
       }
       const headerLength = i - pos

@@ -68,8 +68,9 @@ async function openWebSocket(name: 'ws' | 'wss', server: HttpServer, port: numbe
   })
   wss.on('connection', (ws, request) => {
     const stream = createWebSocketStream(ws)
-    // The stream alone ends only its readable side when the peer closes; the connection must go too.
-    ws.once('close', () => stream.destroy())
+    // The stream alone ends only its readable side when the peer closes; the connection must go too,
+    // once the packets still buffered (a DISCONNECT just before the close) have been read.
+    stream.once('end', () => stream.destroy())
     accept(stream, request.socket.remoteAddress)
   })
   const bound = await listen(server, port, host)

@@ -54,3 +54,8 @@ test('ill-formed UTF-8 in a SUBSCRIBE filter is malformed (0x81)', () => {
   const body = Buffer.concat([Buffer.from([0, 1, 0, filter.length]), filter, Buffer.from([0])])
   assert.throws(() => readAll(reader, [Buffer.concat([Buffer.from([0x82, body.length]), body])]), (e) => reasonCodeOf(e) === 0x81)
 })
+
+test('a two-byte packet sent one byte per chunk (a WebSocket frame each) is read', () => {
+  const packets = readAll(new FrameReader(1024), [Buffer.from([0xe0]), Buffer.from([0x00])])
+  assert.deepEqual(packets.map((p) => p.cmd), ['disconnect'])
+})
