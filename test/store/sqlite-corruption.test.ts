@@ -50,7 +50,7 @@ test('damaged pages inside the file are found by quick_check at open', async (t)
   const stores = await openTempSqlite(t, dir)
   await Promise.all(Array.from({ length: 400 }, (_, i) => stores.retained.set(plainMessage(`t/${i}`, 'p'.repeat(200)))))
   await stores.close()
-  damage(stores.file, 4096 * 2, 4096 * 3) // pages 3-5: b-tree pages of the retained table
+  damage(stores.file, 4096, 4096 * 9) // pages 2-10 (page 1, the header and schema, stays intact)
   await assert.rejects(openSqliteStores(storageConfig(dir), capturingLogger().log), (error: Error & { code?: string }) => {
     assert.equal(error.code, 'HUB_ERR_STORE_CORRUPT')
     assert.ok(error.message.includes(stores.file), error.message)

@@ -243,7 +243,7 @@ function countQueued(index: ClientIndex, meta: EntryMeta, sign: 1 | -1): void {
 }
 
 /** True once an offline session's expiry interval has passed (wall clock, so downtime counts). */
-export function isSessionExpired(record: SessionRecord, now: number): boolean {
+function isSessionExpired(record: SessionRecord, now: number): boolean {
   if (record.disconnectedAt === undefined || record.expiryInterval === NEVER_EXPIRES) return false
   return record.disconnectedAt + record.expiryInterval * 1000 <= now
 }
