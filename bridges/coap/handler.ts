@@ -49,8 +49,9 @@ function handleRequest(deps: HandlerDeps, request: InboundRequest): RequestReply
     // RFC 7252 §5.4.1: 4.02 for a CON request; a NON one is rejected
     return packet.confirmable ? failure('4.02', `unrecognized critical option ${critical}`) : 'reset'
   }
-  const path = optionValues(options, OPTION.UriPath).map((v) => v.toString('utf8'))
-  const query = optionValues(options, OPTION.UriQuery).map((v) => v.toString('utf8'))
+  const path = decodeStrings(optionValues(options, OPTION.UriPath))
+  const query = decodeStrings(optionValues(options, OPTION.UriQuery))
+  if (path === undefined || query === undefined) return failure('4.00', 'Uri-Path and Uri-Query must be UTF-8') // RFC 7252 §5.10.1
   const exchange: Exchange = { request, uriKey: path.join('/') }
   const block2Value = findOption(options, OPTION.Block2)
   if (block2Value !== undefined) {
@@ -200,6 +201,17 @@ function tooLargeOr(deps: HandlerDeps, code: '4.08' | '4.13', message: string): 
   deps.ctx.stats.limitBreaches++
   // RFC 7959 §2.9.3: 4.13 may carry Size1, the largest body the server accepts
   return failure(code, message, [{ name: OPTION.Size1, value: encodeUint(deps.maxPayloadSize) }])
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Option values as strings, or undefined when one is not well-formed UTF-8. */
+function decodeStrings(values: Buffer[]): string[] | undefined {
+  try {
+    return values.map((v) => UTF8.decode(v))
+  } catch {
+    return undefined
+  }
 }
 
 /** An error response with a diagnostic payload (RFC 7252 §5.5.2). */

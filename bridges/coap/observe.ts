@@ -95,7 +95,13 @@ export class Observation {
     while (this.active && !this.inFlight && !this.ended && this.queue.length > 0) {
       const message = this.queue.shift() as Message
       if (isExpired(message)) continue
-      this.send(message)
+      try {
+        this.send(message)
+      } catch (error) {
+        // This runs inside the publisher's dispatch: one unsendable notification must not fail the publish
+        this.deps.ctx.stats.messagesDropped++
+        this.deps.ctx.log.warn({ err: error, topic: message.topic, peer: this.request.peer.key }, 'coap notification could not be sent')
+      }
     }
   }
 
@@ -111,9 +117,10 @@ export class Observation {
       this.rememberNonId(endpoint.sendNonConfirmable(peer, packet))
       return
     }
+    const delivery = endpoint.sendConfirmable(peer, packet)
     this.inFlight = true
     this.lastConAt = now
-    endpoint.sendConfirmable(peer, packet).then(
+    delivery.then(
       (outcome) => {
         this.inFlight = false
         // RFC 7641 §3.6: a Reset to a notification cancels the observation

@@ -121,16 +121,13 @@ export class CoapEndpoint {
 
   /**
    * Send a CON message and retransmit it with exponential back-off (RFC 7252 §4.2) until an ACK or
-   * RST arrives; rejects after MAX_RETRANSMIT retransmissions went unanswered.
+   * RST arrives; rejects after MAX_RETRANSMIT retransmissions went unanswered. Throws when the
+   * message cannot be encoded.
    */
   sendConfirmable(peer: CoapPeer, packet: Packet): Promise<'ack' | 'reset'> {
     const messageId = this.allocateMessageId()
-    let datagram: Buffer
-    try {
-      datagram = generate({ ...packet, messageId, confirmable: true, ack: false, reset: false })
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
-    }
+    // Throws synchronously when the message cannot be encoded (e.g. larger than a datagram may be)
+    const datagram = generate({ ...packet, messageId, confirmable: true, ack: false, reset: false })
     const t = this.options.transmission
     const key = `${peer.key}/${messageId}`
     return new Promise((resolve, reject) => {
@@ -258,7 +255,14 @@ export class CoapEndpoint {
     const packet: Packet = { code: reply.code, token: request.token, options: reply.options ?? [], payload: reply.payload ?? Buffer.alloc(0) }
     if (request.confirmable && separate) {
       // RFC 7252 §5.2.2: a separate response to a CON request is itself CON
-      this.sendConfirmable(peer, packet).catch((error: unknown) => this.options.log.debug({ err: error, peer: peer.key }, 'separate response not acknowledged'))
+      let delivery: Promise<'ack' | 'reset'>
+      try {
+        delivery = this.sendConfirmable(peer, packet)
+      } catch (error) {
+        const diagnostic = internalError(this.options.log, error)
+        delivery = this.sendConfirmable(peer, { ...packet, code: diagnostic.code, options: [], payload: diagnostic.payload })
+      }
+      delivery.catch((error: unknown) => this.options.log.debug({ err: error, peer: peer.key }, 'separate response not acknowledged'))
       reply.onSent?.()
       return
     }

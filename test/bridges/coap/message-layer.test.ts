@@ -115,3 +115,12 @@ test('a request whose answer takes longer than the piggyback window gets an empt
   assert.deepEqual(response.token, Buffer.from('sep'))
   raw.sendPacket({ code: '0.00', ack: true, messageId: response.messageId }, v4.port)
 })
+
+test('a Uri-Path that is not UTF-8 gets 4.00', async (t) => {
+  const hub = await startTestHub()
+  t.after(() => hub.close())
+  const { v4 } = coapAddresses(hub)
+  const raw = await rawSocket(t)
+  raw.sendPacket({ code: 'PUT', confirmable: true, messageId: 3, token: Buffer.of(1), payload: Buffer.from('x'), options: [...uriPath('ps'), { name: 'Uri-Path', value: Buffer.of(0xc3, 0x28) }] }, v4.port)
+  assert.equal((await raw.next()).code, '4.00')
+})

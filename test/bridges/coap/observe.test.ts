@@ -157,3 +157,18 @@ test('a NON-only observer gets a CON notification once the CON interval has pass
   assert.equal(notification.confirmable, true, 'a QoS 0 message still goes out CON when the interval is over')
   raw.sendPacket({ code: '0.00', ack: true, messageId: notification.messageId }, v4.port)
 })
+
+test('a notification too large to encode is dropped and counted, and the publish that triggered it still succeeds', async (t) => {
+  const hub = await startTestHub()
+  t.after(() => hub.close())
+  const { v4 } = coapAddresses(hub)
+  const raw = await rawSocket(t)
+  raw.sendPacket({ code: 'GET', confirmable: true, messageId: 9, token: Buffer.from('dd'), options: [{ name: 'Observe', value: Buffer.alloc(0) }, ...uriPath('ps/long/#')] }, v4.port)
+  await raw.next()
+  // A wildcard notification names its topic in Location-Path: 2,000 bytes of it do not fit a datagram
+  const result = await hub.ctx.publish({ topic: `long/${'x'.repeat(2000)}`, payload: Buffer.from('p') }, { protocol: 'system' })
+  assert.equal(result.matched, 1)
+  assert.equal(hub.ctx.stats.messagesDropped, 1)
+  await hub.ctx.publish({ topic: 'long/short', payload: Buffer.from('fits') }, { protocol: 'system' })
+  assert.equal((await raw.next()).payload.toString(), 'fits')
+})
