@@ -4,6 +4,7 @@
  */
 import type { HubContext, Identity } from '../../src/hub-context.js'
 import { isExpired } from '../../src/message.js'
+import { isWildcardFilter } from '../../src/topic/validate.js'
 import { authenticateRequest, authorizePublish, authorizeSubscribe } from './auth.js'
 import type { Block1Assembler } from './block1.js'
 import { blockOptions, etagOf, sliceBlock, type Block2Cache, type Representation } from './block2.js'
@@ -40,70 +41,35 @@ export function createRequestHandler(deps: HandlerDeps): RequestHandler {
 function handleRequest(deps: HandlerDeps, request: InboundRequest): RequestReply | Promise<RequestReply> {
   deps.ctx.stats.requests.coap++
   const { packet, peer } = request
-  const options = packet.options
-  if (findOption(options, OPTION.ProxyUri) !== undefined || findOption(options, OPTION.ProxyScheme) !== undefined) {
-    return failure('5.05', 'this hub is not a CoAP proxy') // RFC 7252 §5.7.2
-  }
-  const critical = findUnrecognizedCritical(options)
-  if (critical !== undefined) {
-    // RFC 7252 §5.4.1: 4.02 for a CON request; a NON one is rejected
-    return packet.confirmable ? failure('4.02', `unrecognized critical option ${critical}`) : 'reset'
-  }
-  const path = decodeStrings(optionValues(options, OPTION.UriPath))
-  const query = decodeStrings(optionValues(options, OPTION.UriQuery))
+  const rejected = checkOptions(packet.options, packet.confirmable)
+  if (rejected !== undefined) return rejected
+  const path = decodeStrings(optionValues(packet.options, OPTION.UriPath))
+  const query = decodeStrings(optionValues(packet.options, OPTION.UriQuery))
   if (path === undefined || query === undefined) return failure('4.00', 'Uri-Path and Uri-Query must be UTF-8') // RFC 7252 §5.10.1
   const exchange: Exchange = { request, uriKey: path.join('/') }
-  const block2Value = findOption(options, OPTION.Block2)
+  const block2Value = findOption(packet.options, OPTION.Block2)
   if (block2Value !== undefined) {
     const block2 = decodeBlock(block2Value)
     if (block2 === undefined) return failure('4.00', 'malformed Block2 option')
     exchange.block2 = block2
-    // A follow-up for blocks of a representation already sent (RFC 7959 §2.4)
-    const cached = block2.num > 0 && packet.code === '0.01' ? deps.block2.get(`${peer.key}|${exchange.uriKey}`) : undefined
-    if (cached !== undefined) {
-      const reply = representationReply(deps, exchange, '2.05', cached.payload, cached.options, cached)
-      // The `coap` client repeats Observe in its follow-ups for a block-wise notification and drops the
-      // assembled body unless the last block has a fresh sequence number; RFC 7959 §3.4 clients omit it
-      if (findOption(options, OPTION.Observe) !== undefined) reply.options = [...(reply.options ?? []), { name: OPTION.Observe, value: encodeUint(deps.observers.nextSequence()) }]
-      return reply
-    }
+    const cached = serveCachedBlock(deps, exchange)
+    if (cached !== undefined) return cached
   }
-  const accept = findOption(options, OPTION.Accept)
+  const accept = findOption(packet.options, OPTION.Accept)
   if (accept !== undefined) exchange.accept = decodeUint(accept)
 
-  let payload = packet.payload
-  let finalBlock1: BlockOption | undefined
-  const block1Value = findOption(options, OPTION.Block1)
-  if (block1Value !== undefined) {
-    const block1 = decodeBlock(block1Value)
-    if (block1 === undefined) return failure('4.00', 'malformed Block1 option')
-    const size1 = findOption(options, OPTION.Size1)
-    const key = `${peer.key}|${packet.code}|${exchange.uriKey}?${query.join('&')}`
-    const outcome = deps.block1.accept(key, block1, packet.payload, size1 === undefined ? undefined : decodeUint(size1))
-    if (outcome.kind === 'continue') return { code: '2.31', options: [{ name: OPTION.Block1, value: encodeBlock(outcome.block) }] }
-    if (outcome.kind === 'error') return tooLargeOr(deps, outcome.code, outcome.message)
-    payload = outcome.payload
-    finalBlock1 = outcome.block
-  } else if (payload.length > deps.maxPayloadSize) {
-    return tooLargeOr(deps, '4.13', `payload of ${payload.length} bytes exceeds the limit of ${deps.maxPayloadSize}`)
-  }
-
-  const facts: RequestFacts = { code: packet.code, confirmable: packet.confirmable, path, query }
-  const observe = findOption(options, OPTION.Observe)
-  if (observe !== undefined) facts.observe = decodeUint(observe)
-  const contentFormat = findOption(options, OPTION.ContentFormat)
-  if (contentFormat !== undefined) facts.contentFormat = decodeUint(contentFormat)
-  const maxAge = findOption(options, OPTION.MaxAge)
-  if (maxAge !== undefined) facts.maxAge = decodeUint(maxAge)
-  const mapped = mapRequest(facts, deps.resources)
+  // Mapped before the body is read, so that a Block1 upload to a bad URI fails on its first block
+  const mapped = mapRequest(requestFacts(request, path, query), deps.resources)
   if (!mapped.ok) return failure(mapped.code, mapped.message)
   if (mapped.action === 'discover') return discover(deps, exchange, mapped.query)
+  const body = readBody(deps, exchange, query)
+  if ('code' in body) return body
   return authenticateRequest(deps.ctx.hooks, mapped.credentials, peer.address).then(async (identity) => {
     if ('code' in identity) return failure(identity.code, identity.message)
     try {
-      const reply = await perform(deps, exchange, mapped, identity, payload)
+      const reply = await perform(deps, exchange, mapped, identity, body.payload)
       // RFC 7959 §2.3: the response to the last block of an upload carries its Block1 (M=0)
-      if (finalBlock1 !== undefined && typeof reply === 'object') reply.options = [...(reply.options ?? []), { name: OPTION.Block1, value: encodeBlock(finalBlock1) }]
+      if (body.block1 !== undefined) reply.options = [...(reply.options ?? []), { name: OPTION.Block1, value: encodeBlock(body.block1) }]
       return reply
     } catch (error) {
       return failure(coapCodeOf(error), error instanceof Error ? error.message : 'request failed')
@@ -111,7 +77,68 @@ function handleRequest(deps: HandlerDeps, request: InboundRequest): RequestReply
   })
 }
 
-async function perform(deps: HandlerDeps, exchange: Exchange, action: CoapAction, identity: Identity, payload: Buffer): Promise<OutboundResponse> {
+/** Proxy options (5.05, RFC 7252 §5.7.2) and unrecognized critical options (RFC 7252 §5.4.1). */
+function checkOptions(options: readonly RawOption[], confirmable: boolean): RequestReply {
+  if (findOption(options, OPTION.ProxyUri) !== undefined || findOption(options, OPTION.ProxyScheme) !== undefined) {
+    return failure('5.05', 'this hub is not a CoAP proxy')
+  }
+  const critical = findUnrecognizedCritical(options)
+  if (critical === undefined) return undefined
+  // 4.02 for a CON request; a NON one is rejected with a Reset
+  return confirmable ? failure('4.02', `unrecognized critical option ${critical}`) : 'reset'
+}
+
+/** A follow-up GET for a later block of a representation already sent (RFC 7959 §2.4), if cached. */
+function serveCachedBlock(deps: HandlerDeps, exchange: Exchange): OutboundResponse | undefined {
+  const { packet, peer } = exchange.request
+  if (exchange.block2 === undefined || exchange.block2.num === 0 || packet.code !== '0.01') return undefined
+  const cached = deps.block2.get(`${peer.key}|${exchange.uriKey}`)
+  if (cached === undefined) return undefined
+  const reply = representationReply(deps, exchange, '2.05', cached.payload, cached.options, cached)
+  // The `coap` client repeats Observe in its follow-ups for a block-wise notification and drops the
+  // assembled body unless the last block has a fresh sequence number; RFC 7959 §3.4 clients omit it
+  if (findOption(packet.options, OPTION.Observe) !== undefined) {
+    reply.options = [...(reply.options ?? []), { name: OPTION.Observe, value: encodeUint(deps.observers.nextSequence()) }]
+  }
+  return reply
+}
+
+function requestFacts(request: InboundRequest, path: string[], query: string[]): RequestFacts {
+  const { packet } = request
+  const facts: RequestFacts = { code: packet.code, confirmable: packet.confirmable, path, query }
+  const observe = findOption(packet.options, OPTION.Observe)
+  if (observe !== undefined) facts.observe = decodeUint(observe)
+  const contentFormat = findOption(packet.options, OPTION.ContentFormat)
+  if (contentFormat !== undefined) facts.contentFormat = decodeUint(contentFormat)
+  const maxAge = findOption(packet.options, OPTION.MaxAge)
+  if (maxAge !== undefined) facts.maxAge = decodeUint(maxAge)
+  return facts
+}
+
+/**
+ * The request body: the payload, or with Block1 the reassembled upload (2.31 Continue until the last
+ * block arrives). Bodies beyond the size limit are 4.13.
+ */
+function readBody(deps: HandlerDeps, exchange: Exchange, query: readonly string[]): { payload: Buffer; block1?: BlockOption } | OutboundResponse {
+  const { packet, peer } = exchange.request
+  const block1Value = findOption(packet.options, OPTION.Block1)
+  if (block1Value === undefined) {
+    if (packet.payload.length > deps.maxPayloadSize) return tooLargeOr(deps, '4.13', `payload of ${packet.payload.length} bytes exceeds the limit of ${deps.maxPayloadSize}`)
+    return { payload: packet.payload }
+  }
+  const block1 = decodeBlock(block1Value)
+  if (block1 === undefined) return failure('4.00', 'malformed Block1 option')
+  const size1 = findOption(packet.options, OPTION.Size1)
+  const key = `${peer.key}|${packet.code}|${exchange.uriKey}?${query.join('&')}`
+  const outcome = deps.block1.accept(key, block1, packet.payload, size1 === undefined ? undefined : decodeUint(size1))
+  if (outcome.kind === 'continue') return { code: '2.31', options: [{ name: OPTION.Block1, value: encodeBlock(outcome.block) }] }
+  if (outcome.kind === 'error') return tooLargeOr(deps, outcome.code, outcome.message)
+  return { payload: outcome.payload, block1: outcome.block }
+}
+
+type TopicAction = Exclude<CoapAction, { action: 'discover' }>
+
+async function perform(deps: HandlerDeps, exchange: Exchange, action: TopicAction, identity: Identity, payload: Buffer): Promise<OutboundResponse> {
   const { ctx } = deps
   switch (action.action) {
     case 'publish': {
@@ -137,11 +164,11 @@ async function perform(deps: HandlerDeps, exchange: Exchange, action: CoapAction
       return observe(deps, exchange, action.filter, action.wildcard, identity)
     case 'unobserve': {
       deps.observers.cancel(exchange.request.peer, exchange.request.packet.token)
-      // RFC 7641 §3.6: a deregistration is otherwise a plain GET
-      return action.filter.includes('+') || action.filter.includes('#') ? { code: '2.05' } : readRetained(deps, exchange, action.filter)
+      // RFC 7641 §3.6: a deregistration is otherwise a plain GET, under the same ACL
+      const denied = await authorizeSubscribe(ctx.hooks, identity, action.filter)
+      if (denied !== undefined) return failure(denied.code, denied.message)
+      return isWildcardFilter(action.filter) ? { code: '2.05' } : readRetained(deps, exchange, action.filter)
     }
-    case 'discover':
-      return discover(deps, exchange, action.query)
   }
 }
 

@@ -131,3 +131,12 @@ test('a large notification reaches the observer whole, block-wise', async (t) =>
   await hub.ctx.publish({ topic: 'big/notify', payload, qos: 1 }, { protocol: 'system' })
   assert.deepEqual(await got, payload)
 })
+
+test('a Block1 upload to a path that cannot be published fails on its first block', async (t) => {
+  const hub = await startTestHub()
+  t.after(() => hub.close())
+  const { v4 } = coapAddresses(hub)
+  const raw = await rawSocket(t)
+  raw.sendPacket({ code: 'PUT', confirmable: true, messageId: 1, token: Buffer.of(1), payload: Buffer.alloc(1024), options: [...uriPath('ps/a/+'), { name: 'Block1', value: block(0, true, 6) }] }, v4.port)
+  assert.equal((await raw.next()).code, '4.00')
+})
