@@ -138,6 +138,25 @@ test('wildcard subscriptions with + and # receive the topics they match and no o
 })
 
 for (const version of ['mqttv311', 'mqttv5']) {
+  test(`a persistent mosquitto_sub session (-c) gets the QoS 1 messages published while it was offline (${version})`, async (t) => {
+    if (missingClients(t)) return
+    const port = await startHub(t)
+    const session = ['-h', '127.0.0.1', '-p', String(port), '-V', version, '-c', '-i', `interop-offline-${version}`, '-q', '1', '-t', 'interop/offline/#']
+    // -E: subscribe, then disconnect at once, leaving the session behind
+    const first = await runTool('mosquitto_sub', [...session, '-E'])
+    assert.equal(first.code, 0, first.stderr)
+    await publish(port, ['-V', version, '-q', '1', '-t', 'interop/offline/alarm', '-m', 'while you were away'])
+    const back = await runTool('mosquitto_sub', [...session, '-C', '1', '-W', '10', '-F', FORMAT])
+    assert.equal(back.code, 0, back.stderr)
+    // [MQTT-3.1.2-5] a session that is not clean keeps QoS 1 messages for the disconnected client
+    assert.deepEqual(
+      parseMessages(back.stdout).map((m) => [m.topic, m.qos, m.payload]),
+      [['interop/offline/alarm', 1, 'while you were away']],
+    )
+  })
+}
+
+for (const version of ['mqttv311', 'mqttv5']) {
   test(`the will of a mosquitto_pub killed without DISCONNECT is published (${version})`, async (t) => {
     if (missingClients(t)) return
     const port = await startHub(t)
