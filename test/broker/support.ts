@@ -50,6 +50,28 @@ export async function connectClient(
   return client
 }
 
+/**
+ * An MQTT.js client that connects only when `connect()` is called, so that handlers (messages,
+ * CONNACK) are in place before the session resumes. Ended after the test.
+ */
+export function createClient(
+  t: TestContext,
+  hub: Hub,
+  variant: { transport: 'tcp' | 'ws'; protocolVersion: 3 | 4 | 5 },
+  options: IClientOptions = {},
+): MqttClient {
+  const client = mqtt.connect(urlOf(hub, variant.transport), {
+    protocolVersion: variant.protocolVersion,
+    clientId: clientId(),
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...options,
+    manualConnect: true,
+  })
+  t.after(() => client.end(true))
+  return client
+}
+
 /** Resolve with the next `count` messages the client receives; fail after `ms`. */
 export function collect(client: MqttClient, count: number, ms = 5000): Promise<Array<{ topic: string; payload: Buffer; packet: mqtt.IPublishPacket }>> {
   return new Promise((resolve, reject) => {

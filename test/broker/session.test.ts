@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import type { IConnackPacket, IPublishPacket } from 'mqtt-packet'
+import { startTestHub } from '../helpers/hub.js'
+import { clientId, collect, connectClient, createClient, describeVariant, nextEvent, RawClient, VARIANTS } from './support.js'
+
+/** Options for a session that outlives its connection, in either protocol level. */
+function persistent(version: 4 | 5, id: string): object {
+  return version === 5 ? { clientId: id, clean: false, properties: { sessionExpiryInterval: 300 } } : { clientId: id, clean: false }
+}
+
+for (const variant of VARIANTS) {
+  const name = describeVariant(variant)
+
+  test(`${name}: a persistent session keeps subscriptions and queues QoS 1 messages while offline [MQTT-3.1.2-4, MQTT-3.2.2-2]`, async (t) => {
+    const hub = await startTestHub()
+    t.after(() => hub.close())
+    const id = clientId()
+    const sub = await connectClient(t, hub, variant, persistent(variant.protocolVersion, id))
+    await sub.subscribeAsync('offline/#', { qos: 1 })
+    await sub.endAsync()
+    const pub = await connectClient(t, hub, variant)
+    await pub.publishAsync('offline/1', 'a', { qos: 1 })
+    await pub.publishAsync('offline/2', 'b', { qos: 1 })
+    await pub.publishAsync('offline/0', 'dropped: QoS 0 is not queued', { qos: 0 })
+    const sessions = await hub.ctx.inspect.sessions()
+    assert.equal(sessions.find((s) => s.clientId === id)?.queued, 2)
+    const back = createClient(t, hub, variant, persistent(variant.protocolVersion, id))
+    const received = collect(back, 2)
+    const connack = nextEvent(back, 'connect')
+    back.connect()
+    assert.equal(((await connack)[0] as IConnackPacket).sessionPresent, true)
+    assert.deepEqual((await received).map((m) => m.payload.toString()), ['a', 'b'])
+  })
+
+  test(`${name}: a clean session starts empty and Session Present is 0 [MQTT-3.1.2-6, MQTT-3.2.2-1]`, async (t) => {
+    const hub = await startTestHub()
+    t.after(() => hub.close())
+    const id = clientId()
+    const first = await connectClient(t, hub, variant, persistent(variant.protocolVersion, id))
+    await first.subscribeAsync('gone/#', { qos: 1 })
+    await first.endAsync()
+    const again = createClient(t, hub, variant, { clientId: id, clean: true })
+    const connack = nextEvent(again, 'connect')
+    again.connect()
+    assert.equal(((await connack)[0] as IConnackPacket).sessionPresent, false)
+    assert.equal(hub.ctx.inspect.subscriptions().filter((s) => s.clientId === id).length, 0)
+    assert.equal((await hub.ctx.sessions.get(id)), undefined)
+  })
+}
+
+for (const version of [4, 5] as const) {
+  test(`${version === 5 ? '5.0' : '3.1.1'}: an unacknowledged QoS 1 message is resent with DUP and the same packet id on resume [MQTT-4.4.0-1, MQTT-3.3.1-1]`, async (t) => {
+    const hub = await startTestHub()
+    t.after(() => hub.close())
+    const id = clientId('raw')
+    const connectFields = version === 5 ? { clientId: id, clean: false, properties: { sessionExpiryInterval: 60 } } : { clientId: id, clean: false }
+    const raw = await RawClient.open(t, hub, version)
+    await raw.connect(connectFields)
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'redo/#', qos: 1 }] })
+    await raw.next('suback')
+    await hub.broker.publish({ topic: 'redo/x', payload: Buffer.from('again'), qos: 1 }, { protocol: 'system' })
+    const first = (await raw.next('publish')) as IPublishPacket
+    assert.equal(first.dup, false)
+    raw.socket.destroy() // no PUBACK
+    await raw.waitClosed()
+    const again = await RawClient.open(t, hub, version)
+    const connack = await again.connect(connectFields)
+    assert.equal(connack.sessionPresent, true)
+    const resent = (await again.next('publish')) as IPublishPacket
+    assert.equal(resent.dup, true)
+    assert.equal(resent.messageId, first.messageId)
+    assert.equal(resent.payload.toString(), 'again')
+  })
+}
+
+for (const [policy, expected] of [
+  ['drop-oldest', ['3', '4', '5']],
+  ['drop-new', ['1', '2', '3']],
+] as const) {
+  test(`the offline queue holds limits.maxQueuedMessages and ${policy} counts every drop`, async (t) => {
+    const hub = await startTestHub({ mqtt: { limits: { maxQueuedMessages: 3, queueDropPolicy: policy } } })
+    t.after(() => hub.close())
+    const variant = { transport: 'tcp', protocolVersion: 5 } as const
+    const id = clientId()
+    const sub = await connectClient(t, hub, variant, persistent(5, id))
+    await sub.subscribeAsync('q/#', { qos: 1 })
+    await sub.endAsync()
+    const dropped: string[] = []
+    hub.ctx.events.on('message_dropped', (e) => dropped.push(e.message.payload.toString()))
+    for (const n of ['1', '2', '3', '4', '5']) await hub.broker.publish({ topic: 'q/x', payload: Buffer.from(n), qos: 1 }, { protocol: 'system' })
+    assert.equal(hub.ctx.stats.messagesDropped, 2)
+    assert.equal(dropped.length, 2)
+    const back = createClient(t, hub, variant, persistent(5, id))
+    const received = collect(back, 3)
+    back.connect()
+    assert.deepEqual((await received).map((m) => m.payload.toString()), expected)
+  })
+}
+
+test('5.0: a session ends after its Session Expiry Interval (§3.1.2.11.2)', async (t) => {
+  const hub = await startTestHub()
+  t.after(() => hub.close())
+  const id = clientId('raw')
+  const raw = await RawClient.open(t, hub, 5)
+  await raw.connect({ clientId: id, clean: false, properties: { sessionExpiryInterval: 1 } })
+  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'exp/#', qos: 1 }] })
+  await raw.next('suback')
+  raw.send({ cmd: 'disconnect' })
+  await raw.waitClosed()
+  assert.equal((await hub.ctx.inspect.sessions()).some((s) => s.clientId === id), true)
+  const deadline = Date.now() + 5000
+  while ((await hub.ctx.inspect.sessions()).some((s) => s.clientId === id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  assert.equal((await hub.ctx.inspect.sessions()).some((s) => s.clientId === id), false)
+  assert.equal(await hub.ctx.sessions.get(id), undefined)
+  const again = await RawClient.open(t, hub, 5)
+  assert.equal((await again.connect({ clientId: id, clean: false, properties: { sessionExpiryInterval: 1 } })).sessionPresent, false)
+})
+
+test('a persistent session survives a hub restart: subscriptions keep queueing and QoS 1 messages are delivered after it', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'junction-session-'))
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }))
+  const config = { storage: { driver: 'sqlite' as const, dataDir } }
+  const id = clientId()
+  const variant = { transport: 'tcp', protocolVersion: 4 } as const
+  const first = await startTestHub(config)
+  const sub = await connectClient(t, first, variant, persistent(4, id))
+  await sub.subscribeAsync('restart/#', { qos: 1 })
+  await sub.endAsync()
+  await first.broker.publish({ topic: 'restart/before', payload: Buffer.from('1'), qos: 1 }, { protocol: 'system' })
+  await first.close()
+
+  const second = await startTestHub(config)
+  t.after(() => second.close())
+  // The restored subscription receives into the offline queue
+  await second.broker.publish({ topic: 'restart/after', payload: Buffer.from('2'), qos: 1 }, { protocol: 'system' })
+  const back = createClient(t, second, variant, persistent(4, id))
+  const received = collect(back, 2)
+  back.connect()
+  assert.deepEqual((await received).map((m) => m.topic), ['restart/before', 'restart/after'])
+})
