@@ -147,6 +147,22 @@ test('a 16 KB payload goes through block-wise in both directions with coap-clien
   assert.deepEqual(readFileSync(join(dir, 'down.bin')), payload)
 })
 
+test('a coap-client observer receives a 5,000-byte MQTT.js publish whole, fetching its later blocks', async (t) => {
+  if (missingClient(t)) return
+  if (skipWithout(t, 'stdbuf')) return
+  const h = await startHub(t)
+  const dir = tempDir(t)
+  const observer = startTool('stdbuf', ['-oL', coapClient as string, '-v', '6', '-s', '4', '-B', '10', '-o', join(dir, 'notified.bin'), `${h.coap}/ps/big/%23`])
+  t.after(() => observer.kill())
+  await observer.waitFor(/c:2\.05 .*Observe:/)
+  const payload = randomBytes(5000)
+  const pub = await connectMqtt(t, h.mqttUrl)
+  await pub.publishAsync('big/n', payload, { qos: 1 })
+  await observer.waitFor(/Block2:4\/_\/1024/)
+  assert.equal(await observer.exited(20_000), 0)
+  assert.deepEqual(readFileSync(join(dir, 'notified.bin')), payload)
+})
+
 test('coap-client discovers the resources in /.well-known/core, and a mapped resource publishes to its topic', async (t) => {
   if (missingClient(t)) return
   const h = await startHub(t, { coap: { resources: [{ path: 'sensors/{device}/temp', topic: 'devices/{device}/temperature', rt: 'temperature' }] } })
