@@ -6,7 +6,7 @@ import { compileSql } from '../../../src/rules/sql/compiler.js'
 import { parseSql } from '../../../src/rules/sql/parser.js'
 import { eventRow, MessageRow, scheduleRow } from '../../../src/rules/sql/row.js'
 
-function row(input: Partial<MessageInput> & { payload?: unknown } = {}, origin: Origin = { protocol: 'mqtt', clientId: 'c1', username: 'alice' }) {
+function row(input: Partial<Omit<MessageInput, "payload">> & { payload?: unknown } = {}, origin: Origin = { protocol: 'mqtt', clientId: 'c1', username: 'alice' }) {
   const payload = input.payload === undefined ? Buffer.alloc(0) : Buffer.isBuffer(input.payload) ? input.payload : Buffer.from(typeof input.payload === 'string' ? input.payload : JSON.stringify(input.payload))
   return new MessageRow(createMessage({ topic: input.topic ?? 'sensors/kitchen/temp', payload, qos: input.qos ?? 1, retain: input.retain ?? false, properties: input.properties ?? {} }, origin, 1_700_000_000_000))
 }
