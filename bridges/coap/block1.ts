@@ -22,12 +22,15 @@ interface Transfer {
 export interface Block1Limits {
   maxPayloadSize: number
   maxTransfers: number
+  /** Bytes buffered by all open transfers together; the oldest transfer is dropped beyond it. */
+  maxBufferedBytes: number
   /** Seconds between blocks before a transfer is dropped. */
   timeout: number
 }
 
 export class Block1Assembler {
   private readonly transfers = new Map<string, Transfer>()
+  private buffered = 0
 
   constructor(private readonly limits: Block1Limits) {}
 
@@ -60,6 +63,8 @@ export class Block1Assembler {
     }
     transfer.chunks.push(payload)
     transfer.received += payload.length
+    this.buffered += payload.length
+    this.evictOldestBeyond(this.limits.maxBufferedBytes, key)
     if (block.more) {
       transfer.timer.refresh()
       return { kind: 'continue', block: { num: block.num, more: true, szx: block.szx } }
@@ -71,6 +76,14 @@ export class Block1Assembler {
   /** Forget every transfer (bridge stop). */
   clear(): void {
     for (const key of [...this.transfers.keys()]) this.drop(key)
+  }
+
+  /** Drop the oldest transfers (Map keeps insertion order) other than `keep` while over `maxBytes`. */
+  private evictOldestBeyond(maxBytes: number, keep: string): void {
+    for (const oldest of this.transfers.keys()) {
+      if (this.buffered <= maxBytes) return
+      if (oldest !== keep) this.drop(oldest)
+    }
   }
 
   private start(key: string, szx: number): Transfer {
@@ -94,6 +107,7 @@ export class Block1Assembler {
     const transfer = this.transfers.get(key)
     if (transfer === undefined) return
     clearTimeout(transfer.timer)
+    this.buffered -= transfer.received
     this.transfers.delete(key)
   }
 }

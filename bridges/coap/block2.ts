@@ -18,21 +18,25 @@ interface CachedRepresentation extends Representation {
   expiresAt: number
 }
 
+/** Bounded by entries and by payload bytes; the oldest representation goes first. */
 export class Block2Cache {
   private readonly entries = new Map<string, CachedRepresentation>()
+  private bytes = 0
 
   constructor(
     private readonly ttlMs: number,
     private readonly maxEntries: number,
+    private readonly maxBytes: number,
   ) {}
 
   store(key: string, representation: Representation): void {
-    this.entries.delete(key)
+    this.remove(key)
     this.entries.set(key, { ...representation, expiresAt: Date.now() + this.ttlMs })
-    while (this.entries.size > this.maxEntries) {
+    this.bytes += representation.payload.length
+    while (this.entries.size > this.maxEntries || (this.bytes > this.maxBytes && this.entries.size > 1)) {
       const oldest = this.entries.keys().next().value
       if (oldest === undefined) break
-      this.entries.delete(oldest)
+      this.remove(oldest)
     }
   }
 
@@ -40,7 +44,7 @@ export class Block2Cache {
     const entry = this.entries.get(key)
     if (entry === undefined) return undefined
     if (entry.expiresAt <= Date.now()) {
-      this.entries.delete(key)
+      this.remove(key)
       return undefined
     }
     return entry
@@ -48,6 +52,14 @@ export class Block2Cache {
 
   clear(): void {
     this.entries.clear()
+    this.bytes = 0
+  }
+
+  private remove(key: string): void {
+    const entry = this.entries.get(key)
+    if (entry === undefined) return
+    this.bytes -= entry.payload.length
+    this.entries.delete(key)
   }
 }
 

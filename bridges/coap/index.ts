@@ -21,6 +21,7 @@ export type { RequestHandler, InboundRequest, RequestReply } from './server.js'
 /** Representations kept for Block2 follow-ups (see block2.ts): how long, how many. */
 const BLOCK2_TTL_MS = 120_000
 const BLOCK2_MAX_ENTRIES = 10_000
+const BLOCK2_MAX_BYTES = 32 * 1024 * 1024
 
 /** Addresses of the other family bound by default beside the configured one. */
 const TWINS: Record<string, string> = { '127.0.0.1': '::1', localhost: '::1', '::1': '127.0.0.1', '0.0.0.0': '::', '::': '0.0.0.0' }
@@ -92,9 +93,9 @@ export function createCoapBridge(options: { host: string }): Bridge<CoapConfig> 
     async start(ctx: HubContext, config: CoapConfig) {
       const log = ctx.log.child({ component: 'coap' })
       const resources = compileResources(config.resources)
-      const cache = new Block2Cache(BLOCK2_TTL_MS, BLOCK2_MAX_ENTRIES)
+      const cache = new Block2Cache(BLOCK2_TTL_MS, BLOCK2_MAX_ENTRIES, BLOCK2_MAX_BYTES)
       const registry = new ObserveRegistry({ ctx, limits: config.limits, conInterval: config.observeConInterval, blockSize: config.blockSize, block2: cache })
-      const assembler = new Block1Assembler({ maxPayloadSize: config.limits.maxPayloadSize, maxTransfers: config.limits.maxBlock1Transfers, timeout: config.limits.block1Timeout })
+      const assembler = new Block1Assembler({ maxPayloadSize: config.limits.maxPayloadSize, maxTransfers: config.limits.maxBlock1Transfers, maxBufferedBytes: config.limits.maxBlock1Bytes, timeout: config.limits.block1Timeout })
       const handler = createRequestHandler({ ctx, resources, observers: registry, block1: assembler, block2: cache, blockSize: config.blockSize, maxPayloadSize: config.limits.maxPayloadSize })
       const malformed = new Counter({ name: 'junction_coap_malformed_datagrams_total', help: 'Datagrams dropped or rejected because they were not well-formed CoAP', registers: [] })
       endpoints = await bindCoapEndpoints({

@@ -33,6 +33,8 @@ const limitsSchema = z
     maxPayloadSize: z.number().int().positive().default(256 * 1024),
     /** Block1 uploads in progress at once; the oldest is dropped beyond it. */
     maxBlock1Transfers: z.number().int().positive().default(1000),
+    /** Bytes all Block1 uploads in progress may buffer together; the oldest is dropped beyond it. */
+    maxBlock1Bytes: z.number().int().positive().default(64 * 1024 * 1024),
     /** Seconds a Block1 upload may pause between blocks before it is dropped (4.08 afterwards). */
     block1Timeout: z.number().positive().default(60),
     maxObserversPerPeer: z.number().int().min(0).default(64),
