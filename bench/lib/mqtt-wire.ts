@@ -33,7 +33,7 @@ export class WireClient {
   /** Called with the packet id of each PUBACK (publisher side of QoS 1). */
   onPuback: (packetId: number) => void = () => {}
   private pending: Buffer | undefined
-  private waiters: Array<{ type: number; resolve: (frame: Buffer) => void }> = []
+  private waiters: Array<{ type: number; resolve: (frame: Buffer) => void; reject: (error: Error) => void }> = []
   private closedError: Error | undefined
   /** PUBACKs owed to the broker, written once per received chunk (batched). */
   private acks: number[] = []
@@ -63,10 +63,15 @@ export class WireClient {
         keepalive: options.keepalive ?? 0,
       }),
     )
-    const connack = await client.expect(PacketType.CONNACK, options.timeoutMs ?? 10_000)
-    // byte 3 of CONNACK is the return code (3.1.1 §3.2.2.3)
-    if (connack[3] !== 0) throw new Error(`CONNACK refused the connection with return code ${connack[3]}`)
-    return client
+    try {
+      const connack = await client.expect(PacketType.CONNACK, options.timeoutMs ?? 10_000)
+      // byte 3 of CONNACK is the return code (3.1.1 §3.2.2.3)
+      if (connack[3] !== 0) throw new Error(`CONNACK refused the connection with return code ${connack[3]}`)
+      return client
+    } catch (error) {
+      client.destroy()
+      throw error
+    }
   }
 
   /** Subscribe to one filter and wait for the SUBACK; rejects when the broker refuses it. */
@@ -77,10 +82,22 @@ export class WireClient {
     if (granted >= 0x80) throw new Error(`SUBACK refused ${filter} with ${granted}`)
   }
 
-  /** Write bytes; resolves at once, or when the socket drains if its buffer is full (back-pressure). */
+  /**
+   * Write bytes; returns undefined when the socket took them, else a promise that resolves when it
+   * drains (back-pressure) or closes (so that no publisher waits forever on a dead connection).
+   */
   write(bytes: Buffer): Promise<void> | undefined {
+    if (this.closedError !== undefined) throw this.closedError
     if (this.socket.write(bytes)) return undefined
-    return new Promise((resolve) => this.socket.once('drain', resolve))
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done)
+        this.socket.off('close', done)
+        resolve()
+      }
+      this.socket.once('drain', done)
+      this.socket.once('close', done)
+    })
   }
 
   /** Close the connection without DISCONNECT handshakes lingering. */
@@ -111,13 +128,17 @@ export class WireClient {
           clearTimeout(timer)
           resolve(frame)
         },
+        reject: (error) => {
+          clearTimeout(timer)
+          reject(error)
+        },
       })
     })
   }
 
   private fail(error: Error): void {
     this.closedError ??= error
-    for (const waiter of this.waiters.splice(0)) waiter.resolve(Buffer.alloc(4, 0xff))
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error)
   }
 
   /** Split the stream into frames: fixed header byte, Remaining Length varint (3.1.1 §2.2.3), body. */

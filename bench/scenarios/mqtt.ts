@@ -60,7 +60,11 @@ const fanIn = (qos: 0 | 1): Scenario => ({
   name: `fan-in-qos${qos}`,
   title: `Fan-in, QoS ${qos}`,
   issue: 2,
-  description: `4 publishers -> 1 subscriber on \`bench/#\`, 64-byte payloads, QoS ${qos}, as fast as a window of ${qos === 0 ? '5,000' : '500'} undelivered messages allows.`,
+  description:
+    `4 publishers -> 1 subscriber on \`bench/#\`, 64-byte payloads, QoS ${qos}, as fast as a window of ${qos === 0 ? '5,000' : '500'} undelivered messages allows.` +
+    (qos === 1
+      ? ' Publishers keep at most 100 QoS 1 publishes unacknowledged each. Mosquitto counts messages it has written to the subscriber but whose PUBACK it has not read yet against `max_queued_messages` (1,000 by default) and drops beyond that ("Outgoing messages are being dropped" in its log): its lost column shows those, and its run then waits out the time with a full window.'
+      : ''),
   subjects: brokers(),
   metrics: throughputMetrics,
   comparisons: brokerComparisons('perCpuSecond', qos === 0),
