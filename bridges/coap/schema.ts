@@ -73,4 +73,3 @@ export const coapConfigSchema = z
 export type CoapConfig = z.infer<typeof coapConfigSchema>
 export type CoapResourceConfig = z.infer<typeof resourceSchema>
 export type CoapTransmission = z.infer<typeof transmissionSchema>
-export type CoapLimits = z.infer<typeof limitsSchema>

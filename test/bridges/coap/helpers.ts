@@ -104,11 +104,6 @@ export class RawCoapSocket {
     }
     return this.inbox.shift() as ParsedPacket
   }
-
-  /** Whether nothing is waiting in the inbox (for "no second response" checks after a later response). */
-  pending(): number {
-    return this.inbox.length
-  }
 }
 
 /** The option value with `name`, if present. */
@@ -126,16 +121,4 @@ export function uintOf(value: Buffer | undefined): number | undefined {
 /** Uri-Path options for a path like `ps/a/b`. */
 export function uriPath(path: string): Array<{ name: 'Uri-Path'; value: Buffer }> {
   return path.split('/').map((segment) => ({ name: 'Uri-Path' as const, value: Buffer.from(segment) }))
-}
-
-/** Resolve with the first value `next` yields that passes `accept`, failing after a safety timeout. */
-export function waitFor<T>(subscribe: (push: (value: T) => void) => void, accept: (value: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out waiting')), timeoutMs)
-    subscribe((value) => {
-      if (!accept(value)) return
-      clearTimeout(timer)
-      resolve(value)
-    })
-  })
 }
