@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { parseConfig } from '../../src/config/load.js'
 import { isHubError, type HubErrorCode } from '../../src/errors.js'
 import { silentLogger } from '../../src/log.js'
 import type { RulesService } from '../../src/rules/service.js'
@@ -95,7 +96,7 @@ test('file rules are listed with their file and are read-only through the API', 
 })
 
 test('API rules kept in the store are loaded when the hub starts', async (t) => {
-  const stores = await openStores({ driver: 'memory', dataDir: './data' }, silentLogger())
+  const stores = await openStores(parseConfig({ storage: { driver: 'memory' } }).storage, silentLogger())
   t.after(() => stores.close())
   const first = await startTestHub({}, { stores })
   await rulesOf(first).create({ id: 'kept', sql: 'SELECT * FROM "keep/#"', actions: [{ republish: { topic: 'kept/out' } }] })
