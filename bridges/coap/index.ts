@@ -122,7 +122,7 @@ export function createCoapBridge(options: { host: string }): Bridge<CoapConfig> 
       ctx.services.provide('coap.request', (request) => outbound.request(request))
     },
     async stop() {
-      observers?.endAll()
+      observers?.terminateAll('the hub is shutting down')
       block1?.clear()
       block2?.clear()
       client?.close()

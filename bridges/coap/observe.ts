@@ -82,6 +82,20 @@ export class Observation {
     this.pump()
   }
 
+  /**
+   * Tell the observer it is over: a NON 5.03 without Observe ends an observation at the client
+   * (RFC 7641 §3.2), as when the hub shuts down.
+   */
+  terminate(reason: string): void {
+    if (this.ended) return
+    this.end()
+    try {
+      this.request.endpoint.sendNonConfirmable(this.request.peer, { code: '5.03', token: this.request.token, payload: Buffer.from(reason) })
+    } catch (error) {
+      this.deps.ctx.log.debug({ err: error, peer: this.request.peer.key }, 'coap: observer not told about the end')
+    }
+  }
+
   /** End the observation and its kernel subscription. */
   end(): void {
     if (this.ended) return
@@ -225,8 +239,8 @@ export class ObserveRegistry {
     else this.perPeer.set(peerKey, count)
   }
 
-  /** End every observation (bridge stop). */
-  endAll(): void {
-    for (const observation of [...this.observations.values()]) observation.end()
+  /** End every observation, telling each observer why (bridge stop). */
+  terminateAll(reason: string): void {
+    for (const observation of [...this.observations.values()]) observation.terminate(reason)
   }
 }

@@ -82,6 +82,9 @@ export class CoapEndpoint {
   private readonly sweeper: NodeJS.Timeout
   private nextMessageId = Math.floor(Math.random() * 0x10000)
   private closed = false
+  /** Datagrams handed to the socket whose send has not completed yet. */
+  private sending = 0
+  private drained: (() => void) | undefined
 
   private constructor(
     readonly socket: Socket,
@@ -161,6 +164,8 @@ export class CoapEndpoint {
       this.pending.delete(key)
     }
     this.dedupe.clear()
+    // Datagrams handed to the socket (e.g. the 5.03 that ends each observation) go out before it closes
+    if (this.sending > 0) await new Promise<void>((resolve) => (this.drained = resolve))
     await new Promise<void>((resolve) => this.socket.close(() => resolve()))
   }
 
@@ -305,8 +310,10 @@ export class CoapEndpoint {
 
   private sendDatagram(peer: CoapPeer, datagram: Buffer): void {
     if (this.closed) return
+    this.sending++
     this.socket.send(datagram, peer.port, peer.address, (error) => {
       if (error) this.options.log.debug({ err: error, peer: peer.key }, 'coap send failed')
+      if (--this.sending === 0) this.drained?.()
     })
   }
 }

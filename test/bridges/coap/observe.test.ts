@@ -172,3 +172,19 @@ test('a notification too large to encode is dropped and counted, and the publish
   await hub.ctx.publish({ topic: 'long/short', payload: Buffer.from('fits') }, { protocol: 'system' })
   assert.equal((await raw.next()).payload.toString(), 'fits')
 })
+
+test('when the hub shuts down, every observer is told with a 5.03 that carries no Observe option', async (t) => {
+  const hub = await startTestHub()
+  let closed = false
+  t.after(() => (closed ? undefined : hub.close()))
+  const { v4 } = coapAddresses(hub)
+  const raw = await rawSocket(t)
+  raw.sendPacket({ code: 'GET', confirmable: true, messageId: 31, token: Buffer.from('ee'), options: [{ name: 'Observe', value: Buffer.alloc(0) }, ...uriPath('ps/bye')] }, v4.port)
+  await raw.next()
+  await hub.close()
+  closed = true
+  const farewell = await raw.next()
+  assert.equal(farewell.code, '5.03')
+  assert.deepEqual(farewell.token, Buffer.from('ee'))
+  assert.equal(optionOf(farewell, 'Observe'), undefined)
+})
