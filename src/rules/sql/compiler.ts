@@ -277,5 +277,5 @@ export function likeToRegExp(pattern: string): RegExp {
 }
 
 function escapeRegExp(c: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c
+  return /[\\^$.*+?()[\]{}|]/.test(c) ? `\\${c}` : c
 }

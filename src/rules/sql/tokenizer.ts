@@ -94,8 +94,19 @@ export function tokenize(source: string): Token[] {
     }
     throw sqlError(`unexpected character ${JSON.stringify(c)}`, pos.line, pos.column)
   }
-  tokens.push({ kind: 'eof', value: '', offset: source.length, end: source.length, ...at(source.length) })
+  // the end is reported just after the last token, not after trailing blank lines
+  const last = tokens[tokens.length - 1]
+  const endOffset = last === undefined ? 0 : last.end
+  tokens.push({ kind: 'eof', value: '', offset: endOffset, end: endOffset, ...(last === undefined ? { line: 1, column: 1 } : endOf(source, last)) })
   return tokens
+}
+
+/** Line and column just after a token (a string token may span lines). */
+function endOf(source: string, token: Token): { line: number; column: number } {
+  const text = source.slice(token.offset, token.end)
+  const newline = text.lastIndexOf('\n')
+  if (newline < 0) return { line: token.line, column: token.column + text.length }
+  return { line: token.line + (text.match(/\n/g)?.length ?? 0), column: text.length - newline }
 }
 
 function scanNumber(source: string, start: number): number {
