@@ -66,7 +66,7 @@ function sendRequest(request: CoapRequest, agentFor: (host: string) => Agent): P
     }
     const timer = setTimeout(() => {
       agent.abort(req)
-      reject(new HubError('HUB_ERR_BAD_REQUEST', `CoAP ${request.method} ${request.url}: no response within ${request.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`))
+      reject(new HubError('HUB_ERR_UNAVAILABLE', `CoAP ${request.method} ${request.url}: no response within ${request.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`))
     }, request.timeoutMs ?? DEFAULT_TIMEOUT_MS)
     req.on('response', (res: IncomingMessage) => {
       clearTimeout(timer)
@@ -77,7 +77,7 @@ function sendRequest(request: CoapRequest, agentFor: (host: string) => Agent): P
     })
     req.on('error', (error: Error) => {
       clearTimeout(timer)
-      reject(new HubError('HUB_ERR_BAD_REQUEST', `CoAP ${request.method} ${request.url} failed: ${error.message}`, { cause: error }))
+      reject(new HubError('HUB_ERR_UNAVAILABLE', `CoAP ${request.method} ${request.url} failed: ${error.message}`, { cause: error }))
     })
     req.end(payload)
   })

@@ -72,7 +72,11 @@ function handleRequest(deps: HandlerDeps, request: InboundRequest): RequestReply
       if (body.block1 !== undefined) reply.options = [...(reply.options ?? []), { name: OPTION.Block1, value: encodeBlock(body.block1) }]
       return reply
     } catch (error) {
-      return failure(coapCodeOf(error), error instanceof Error ? error.message : 'request failed')
+      const code = coapCodeOf(error)
+      if (code !== '5.00') return failure(code, error instanceof Error ? error.message : 'request failed')
+      // Unexpected failures are logged; the client learns only that it was not its fault
+      deps.ctx.log.error({ err: error, peer: peer.key }, 'coap request failed')
+      return failure(code, 'internal error')
     }
   })
 }

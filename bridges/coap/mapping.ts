@@ -192,7 +192,10 @@ export function coapCodeOf(error: unknown): string {
       return '4.13'
     case 'HUB_ERR_QUOTA_EXCEEDED':
       return '4.29' // RFC 8516 Too Many Requests
+    case 'HUB_ERR_METHOD_NOT_ALLOWED':
+      return '4.05'
     case 'HUB_ERR_SHUTTING_DOWN':
+    case 'HUB_ERR_UNAVAILABLE':
       return '5.03'
     default:
       return '5.00'
