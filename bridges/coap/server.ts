@@ -13,6 +13,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
 import { isIPv6 } from 'node:net'
 import { generate, parse, type Packet, type ParsedPacket } from 'coap-packet'
 import type { Logger } from '../../src/log.js'
+import { ExchangeCache, type ExchangeRecord } from './dedupe.js'
 import type { RawOption } from './options.js'
 import type { CoapTransmission } from './schema.js'
 
@@ -55,12 +56,6 @@ export interface EndpointOptions {
   onReset?: (peer: CoapPeer, messageId: number) => void
 }
 
-interface DedupeEntry {
-  expiresAt: number
-  /** The datagram answered, resent for duplicates; undefined while the request is being handled. */
-  reply?: Buffer
-}
-
 interface PendingConfirmable {
   resolve: (outcome: 'ack' | 'reset') => void
   reject: (error: Error) => void
@@ -76,10 +71,9 @@ function lifetimes(t: CoapTransmission): { exchange: number; non: number } {
 
 /** One bound UDP socket speaking CoAP. */
 export class CoapEndpoint {
-  private readonly dedupe = new Map<string, DedupeEntry>()
+  private readonly exchanges: ExchangeCache
   private readonly pending = new Map<string, PendingConfirmable>()
   private readonly lifetime: { exchange: number; non: number }
-  private readonly sweeper: NodeJS.Timeout
   private nextMessageId = Math.floor(Math.random() * 0x10000)
   private closed = false
   /** Datagrams handed to the socket whose send has not completed yet. */
@@ -93,7 +87,7 @@ export class CoapEndpoint {
     this.lifetime = lifetimes(options.transmission)
     socket.on('message', (datagram, rinfo) => this.receive(datagram, rinfo))
     socket.on('error', (error) => options.log.error({ err: error }, 'coap socket error'))
-    this.sweeper = setInterval(() => this.sweepDedupe(), 10_000).unref()
+    this.exchanges = new ExchangeCache(options.maxDedupeEntries)
   }
 
   /** Bind a UDP socket on `host:port` (port 0: the OS picks one) and serve CoAP on it. */
@@ -157,13 +151,12 @@ export class CoapEndpoint {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    clearInterval(this.sweeper)
     for (const [key, entry] of this.pending) {
       clearTimeout(entry.timer)
       entry.reject(new Error('endpoint closed'))
       this.pending.delete(key)
     }
-    this.dedupe.clear()
+    this.exchanges.close()
     // Datagrams handed to the socket (e.g. the 5.03 that ends each observation) go out before it closes
     if (this.sending > 0) await new Promise<void>((resolve) => (this.drained = resolve))
     await new Promise<void>((resolve) => this.socket.close(() => resolve()))
@@ -213,13 +206,12 @@ export class CoapEndpoint {
     // RFC 7252 §4.5: the same message id from the same peer within EXCHANGE_LIFETIME is a duplicate;
     // answer it with the same datagram, or stay quiet while the first copy is still being handled
     const key = `${peer.key}/${packet.messageId}`
-    const seen = this.dedupe.get(key)
-    if (seen !== undefined && seen.expiresAt > Date.now()) {
+    const seen = this.exchanges.get(key)
+    if (seen !== undefined) {
       if (seen.reply !== undefined) this.sendDatagram(peer, seen.reply)
       return
     }
-    const entry: DedupeEntry = { expiresAt: Date.now() + (packet.confirmable ? this.lifetime.exchange : this.lifetime.non) }
-    this.remember(key, entry)
+    const entry = this.exchanges.open(key, packet.confirmable ? this.lifetime.exchange : this.lifetime.non)
 
     let separate = false
     let ackTimer: NodeJS.Timeout | undefined
@@ -246,7 +238,7 @@ export class CoapEndpoint {
     else finish(result)
   }
 
-  private respond(peer: CoapPeer, request: ParsedPacket, entry: DedupeEntry, reply: RequestReply, separate: boolean): void {
+  private respond(peer: CoapPeer, request: ParsedPacket, entry: ExchangeRecord, reply: RequestReply, separate: boolean): void {
     if (reply === undefined) {
       if (request.confirmable && !separate) entry.reply = generate({ code: '0.00', ack: true, messageId: request.messageId })
       if (entry.reply !== undefined && !separate) this.sendDatagram(peer, entry.reply)
@@ -283,24 +275,6 @@ export class CoapEndpoint {
     entry.reply = datagram
     this.sendDatagram(peer, datagram)
     reply.onSent?.()
-  }
-
-  private remember(key: string, entry: DedupeEntry): void {
-    this.dedupe.delete(key)
-    this.dedupe.set(key, entry)
-    // Bounded: the oldest entries go first (Map keeps insertion order)
-    while (this.dedupe.size > this.options.maxDedupeEntries) {
-      const oldest = this.dedupe.keys().next().value
-      if (oldest === undefined) break
-      this.dedupe.delete(oldest)
-    }
-  }
-
-  private sweepDedupe(): void {
-    const now = Date.now()
-    for (const [key, entry] of this.dedupe) {
-      if (entry.expiresAt <= now) this.dedupe.delete(key)
-    }
   }
 
   private allocateMessageId(): number {
