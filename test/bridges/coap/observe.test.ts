@@ -188,3 +188,16 @@ test('when the hub shuts down, every observer is told with a 5.03 that carries n
   assert.deepEqual(farewell.token, Buffer.from('ee'))
   assert.equal(optionOf(farewell, 'Observe'), undefined)
 })
+
+test('observers beyond the total limit fall back to a plain GET, whichever peer asks', async (t) => {
+  const hub = await startTestHub({ coap: { limits: { maxObservers: 1 } } })
+  t.after(() => hub.close())
+  const { v4 } = coapAddresses(hub)
+  const first = await rawSocket(t)
+  const second = await rawSocket(t)
+  const register = (raw: typeof first, id: number) => raw.sendPacket({ code: 'GET', confirmable: true, messageId: id, token: Buffer.of(id), options: [{ name: 'Observe', value: Buffer.alloc(0) }, ...uriPath('ps/total')] }, v4.port)
+  register(first, 1)
+  assert.notEqual(optionOf(await first.next(), 'Observe'), undefined)
+  register(second, 2)
+  assert.equal(optionOf(await second.next(), 'Observe'), undefined)
+})
