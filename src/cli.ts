@@ -4,6 +4,7 @@ import { loadConfig, resolveConfigFile } from './config/load.js'
 import { isHubError } from './errors.js'
 import { createHub, type Hub } from './index.js'
 import { createLogger } from './log.js'
+import { runRulesTestCommand } from './rules/test-command.js'
 import { VERSION as version } from './package-info.js'
 
 const USAGE = `Usage: junction <command> [options]
@@ -12,6 +13,8 @@ Commands:
   start [--config FILE]          run the hub (default config: $JUNCTION_CONFIG, ./config/junction.yaml, or the embedded one)
         [--recover]              move a damaged database file aside (timestamped) and start with an empty store
   check-config [FILE]            validate a config file; exits 1 with the problems if it is wrong
+  rules test FILE --message JSON run every rule in a rule file against a sample message, offline
+                                 (--event JSON for $events rules); exits 1 on an invalid file or SQL
   help                           this text
 `
 
@@ -23,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
       return start(rest)
     case 'check-config':
       return checkConfig(rest)
+    case 'rules':
+      return rulesCommand(rest)
     case undefined:
     case 'help':
     case '--help':
@@ -59,6 +64,15 @@ function checkConfig(args: string[]): number {
   loadConfig(file)
   process.stdout.write(`${file}: ok\n`)
   return 0
+}
+
+function rulesCommand(args: string[]): number {
+  const [sub, ...rest] = args
+  if (sub !== 'test') {
+    process.stderr.write(`junction: unknown rules command "${sub ?? ''}"; expected: rules test FILE --message JSON\n`)
+    return 1
+  }
+  return runRulesTestCommand(rest, process.stdout, process.stderr)
 }
 
 /** The human start-up banner on stderr; structured logs stay on stdout. */

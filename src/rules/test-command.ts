@@ -1,0 +1,69 @@
+import { parseArgs } from 'node:util'
+import { HubError, isHubError } from '../errors.js'
+import { dryRun } from './dry-run.js'
+import { assertNoRuleLoop, type LoopNode } from './loop-check.js'
+import { readRuleFile } from './rule-files.js'
+import { ruleTestSchema, type RuleDefinition } from './rule-schema.js'
+import { compileSql } from './sql/compiler.js'
+import { formatIssues } from './format-issues.js'
+
+/**
+ * `junction rules test FILE --message '{...}' [--event '{...}']`: validate a rule file offline and run
+ * every rule's SQL against one sample, printing each rule's output. Returns the exit code: 1 when the
+ * file, a rule's SQL or the sample is wrong.
+ */
+export function runRulesTestCommand(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { message: { type: 'string', short: 'm' }, event: { type: 'string', short: 'e' } } })
+  const [file, ...extra] = positionals
+  if (file === undefined || extra.length > 0) {
+    err.write(`usage: junction rules test FILE [--message '{"topic":"...","payload":{...}}'] [--event '{"event":"client_connected",...}']\n`)
+    return 1
+  }
+  const sample = parseSample(values.message, values.event)
+  const rules = readRuleFile(file)
+  assertNoRuleLoop(rules.map(loopNodeOf))
+  let failures = 0
+  for (const rule of rules) {
+    const result = dryRun({ ...sample, sql: rule.sql })
+    if (!result.ok) {
+      failures++
+      out.write(`${rule.id}: error: ${result.error}\n`)
+    } else if (!result.matched) {
+      out.write(`${rule.id}: not matched (the sample does not come from its FROM sources)\n`)
+    } else if (!result.passed) {
+      out.write(`${rule.id}: not passed (WHERE is false for the sample)\n`)
+    } else {
+      out.write(`${rule.id}: passed ${JSON.stringify(result.output)}\n`)
+    }
+  }
+  return failures > 0 ? 1 : 0
+}
+
+function parseSample(message: string | undefined, event: string | undefined): Omit<ReturnType<typeof ruleTestSchema.parse>, 'sql'> {
+  const raw: Record<string, unknown> = { sql: 'SELECT 1' }
+  for (const [name, text] of [['message', message], ['event', event]] as const) {
+    if (text === undefined) continue
+    try {
+      raw[name] = JSON.parse(text) as unknown
+    } catch (error) {
+      throw new HubError('HUB_ERR_BAD_REQUEST', `--${name}: not JSON (${(error as Error).message})`)
+    }
+  }
+  const result = ruleTestSchema.safeParse(raw)
+  if (!result.success) throw new HubError('HUB_ERR_BAD_REQUEST', formatIssues('sample', result.error.issues))
+  const { sql: _sql, ...rest } = result.data
+  return rest
+}
+
+/** The loop-check view of a rule straight from its definition (a rule whose SQL is wrong has no sources). */
+function loopNodeOf(rule: RuleDefinition): LoopNode {
+  let filters: readonly string[] = []
+  try {
+    filters = compileSql(rule.sql).filters
+  } catch (error) {
+    if (!isHubError(error)) throw error
+  }
+  const outputs = rule.actions.flatMap((a) => (a.republish === undefined ? [] : [a.republish.topic]))
+  if (rule.deadLetterTopic !== undefined) outputs.push(rule.deadLetterTopic)
+  return { id: rule.id, filters, outputs }
+}
