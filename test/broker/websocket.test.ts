@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import mqtt from 'mqtt'
+import WebSocket from 'ws'
+import { portOf, startTestHub } from '../helpers/hub.js'
+import { collect, connectClient, nextEvent } from './support.js'
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures')
+const tlsFiles = { cert: join(fixtures, 'localhost-cert.pem'), key: join(fixtures, 'localhost-key.pem') }
+
+test("the WebSocket listener selects the 'mqtt' subprotocol (MQTT 5.0 §6)", async (t) => {
+  const hub = await startTestHub()
+  t.after(() => hub.close())
+  const ws = new WebSocket(`ws://127.0.0.1:${portOf(hub, 'ws')}/mqtt`, ['mqtt'])
+  t.after(() => ws.terminate())
+  await nextEvent(ws, 'open')
+  assert.equal(ws.protocol, 'mqtt')
+})
+
+test('the WebSocket listener serves only its configured path', async (t) => {
+  const hub = await startTestHub({ mqtt: { ws: { path: '/custom' } } })
+  t.after(() => hub.close())
+  const wrong = new WebSocket(`ws://127.0.0.1:${portOf(hub, 'ws')}/mqtt`, ['mqtt'])
+  t.after(() => wrong.terminate())
+  await nextEvent(wrong, 'error')
+  const client = await mqtt.connectAsync(`ws://127.0.0.1:${portOf(hub, 'ws')}/custom`, { reconnectPeriod: 0 })
+  t.after(() => client.end(true))
+  assert.equal(client.connected, true)
+  assert.match(hub.listeners().find((l) => l.name === 'ws')?.url ?? '', /\/custom$/)
+})
+
+test('a TCP client and a WebSocket client exchange messages both ways', async (t) => {
+  const hub = await startTestHub()
+  t.after(() => hub.close())
+  const tcp = await connectClient(t, hub, { transport: 'tcp', protocolVersion: 4 })
+  const ws = await connectClient(t, hub, { transport: 'ws', protocolVersion: 5 })
+  await tcp.subscribeAsync('from/ws')
+  await ws.subscribeAsync('from/tcp')
+  const atTcp = collect(tcp, 1)
+  const atWs = collect(ws, 1)
+  await ws.publishAsync('from/ws', 'hello tcp')
+  await tcp.publishAsync('from/tcp', 'hello ws')
+  assert.equal((await atTcp)[0]?.payload.toString(), 'hello tcp')
+  assert.equal((await atWs)[0]?.payload.toString(), 'hello ws')
+})
+
+test('TLS (mqtts) and secure WebSocket (wss) listeners open when configured and carry MQTT', async (t) => {
+  const hub = await startTestHub({ mqtt: { tls: { enabled: true, port: 0, ...tlsFiles }, wss: { enabled: true, port: 0, ...tlsFiles } } })
+  t.after(() => hub.close())
+  const names = hub.listeners().map((l) => l.name)
+  assert.ok(names.includes('mqtts') && names.includes('wss'), names.join(','))
+  const ca = readFileSync(tlsFiles.cert)
+  const secure = await mqtt.connectAsync(`mqtts://localhost:${portOf(hub, 'mqtts')}`, { ca, reconnectPeriod: 0, protocolVersion: 5 })
+  t.after(() => secure.end(true))
+  const secureWs = await mqtt.connectAsync(`wss://localhost:${portOf(hub, 'wss')}/mqtt`, { ca, reconnectPeriod: 0 })
+  t.after(() => secureWs.end(true))
+  await secure.subscribeAsync('tls/#')
+  const received = collect(secure, 1)
+  await secureWs.publishAsync('tls/x', 'encrypted')
+  assert.equal((await received)[0]?.payload.toString(), 'encrypted')
+})
