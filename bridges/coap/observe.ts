@@ -69,8 +69,7 @@ export class Observation {
     if (this.ended) return
     if (this.queue.length >= this.deps.limits.maxQueuedNotifications) {
       // Drop-oldest: the newest state matters most to an observer (RFC 7641 §4.5.2 eventual consistency)
-      this.queue.shift()
-      this.deps.ctx.stats.messagesDropped++
+      this.drop(this.queue.shift() as Message, 'coap observer queue full')
     }
     this.queue.push(message)
     this.pump()
@@ -113,10 +112,16 @@ export class Observation {
         this.send(message)
       } catch (error) {
         // This runs inside the publisher's dispatch: one unsendable notification must not fail the publish
-        this.deps.ctx.stats.messagesDropped++
+        this.drop(message, 'coap notification could not be encoded')
         this.deps.ctx.log.warn({ err: error, topic: message.topic, peer: this.request.peer.key }, 'coap notification could not be sent')
       }
     }
+  }
+
+  /** Count a message this observer will not get and tell the rules engine (`$events/message_dropped`). */
+  private drop(message: Message, reason: string): void {
+    this.deps.ctx.stats.messagesDropped++
+    this.deps.ctx.events.emit('message_dropped', { message, reason, clientId: `coap:${this.request.peer.key}` })
   }
 
   private send(message: Message): void {

@@ -165,10 +165,13 @@ test('a notification too large to encode is dropped and counted, and the publish
   const raw = await rawSocket(t)
   raw.sendPacket({ code: 'GET', confirmable: true, messageId: 9, token: Buffer.from('dd'), options: [{ name: 'Observe', value: Buffer.alloc(0) }, ...uriPath('ps/long/#')] }, v4.port)
   await raw.next()
+  const dropped: string[] = []
+  hub.ctx.events.on('message_dropped', (event) => dropped.push(event.reason))
   // A wildcard notification names its topic in Location-Path: 2,000 bytes of it do not fit a datagram
   const result = await hub.ctx.publish({ topic: `long/${'x'.repeat(2000)}`, payload: Buffer.from('p') }, { protocol: 'system' })
   assert.equal(result.matched, 1)
   assert.equal(hub.ctx.stats.messagesDropped, 1)
+  assert.deepEqual(dropped, ['coap notification could not be encoded'])
   await hub.ctx.publish({ topic: 'long/short', payload: Buffer.from('fits') }, { protocol: 'system' })
   assert.equal((await raw.next()).payload.toString(), 'fits')
 })
