@@ -6,7 +6,7 @@ import type { ActionDeps, Trigger } from './actions/index.js'
 import { compileRule, describeSource, type CompiledRule, type RuleSource } from './compile-rule.js'
 import { HubError } from '../errors.js'
 import { assertNoRuleLoop } from './loop-check.js'
-import { RuleMetricsRecorder } from './metrics.js'
+import { RuleMetricsRecorder, type RuleCounts } from './metrics.js'
 import { readRuleFile } from './rule-files.js'
 import type { RuleDefinition } from './rule-schema.js'
 import { scheduleRun } from './scheduler.js'
@@ -155,8 +155,8 @@ export class RulesEngine {
     const scheduled = new Map<string, CompiledRule>()
     for (const rule of this.all()) {
       if (!rule.enabled) continue
-      for (const filter of rule.query.filters) byFilter.set(filter, [...(byFilter.get(filter) ?? []), rule])
-      for (const event of rule.query.events) byEvent.set(event, [...(byEvent.get(event) ?? []), rule])
+      for (const filter of rule.query.filters) appendTo(byFilter, filter, rule)
+      for (const event of rule.query.events) appendTo(byEvent, event, rule)
       if (rule.definition.schedule !== undefined) scheduled.set(rule.id, rule)
     }
     for (const [filter, entry] of this.topics) {
@@ -246,41 +246,40 @@ export class RulesEngine {
   /** Run one rule on one row. Never throws: every failure is counted, logged and dead-lettered. */
   private run(rule: CompiledRule, row: Row, trigger: Trigger): void {
     const started = performance.now()
-    this.metrics.recordMatched(rule.id)
+    const counts = this.metrics.countsOf(rule.id)
+    counts.matched++
     let output: Record<string, Value> | undefined
     try {
       output = rule.query.run(row)
     } catch (error) {
-      this.metrics.recordFailed(rule.id)
-      this.metrics.recordLatency(rule.id, performance.now() - started)
+      counts.failed++
+      this.metrics.recordLatency(counts, performance.now() - started)
       this.reportFailure(rule, error, trigger, undefined)
       return
     }
+    if (output !== undefined) counts.passed++
     if (output === undefined || rule.actions.length === 0) {
-      if (output !== undefined) this.metrics.recordPassed(rule.id)
-      this.metrics.recordLatency(rule.id, performance.now() - started)
+      this.metrics.recordLatency(counts, performance.now() - started)
       return
     }
-    this.metrics.recordPassed(rule.id)
-    const fields = output
-    const running = this.runActions(rule, fields, trigger, started)
+    const running = this.runActions(rule, output, trigger, started, counts)
     this.inflight.add(running)
     void running.finally(() => this.inflight.delete(running))
   }
 
-  private async runActions(rule: CompiledRule, fields: Record<string, Value>, trigger: Trigger, started: number): Promise<void> {
+  private async runActions(rule: CompiledRule, fields: Record<string, Value>, trigger: Trigger, started: number, counts: RuleCounts): Promise<void> {
     // actions run side by side: a webhook backing off does not hold up a republish
     const results = await Promise.allSettled(rule.actions.map((action) => action.run(fields, trigger)))
     let failed = false
     results.forEach((result, index) => {
-      this.metrics.recordAction(rule.id, result.status === 'fulfilled')
+      this.metrics.recordAction(counts, result.status === 'fulfilled')
       if (result.status === 'rejected') {
         failed = true
         this.reportFailure(rule, result.reason, trigger, { index, kind: (rule.actions[index] as { kind: string }).kind, fields })
       }
     })
-    if (failed) this.metrics.recordFailed(rule.id)
-    this.metrics.recordLatency(rule.id, performance.now() - started)
+    if (failed) counts.failed++
+    this.metrics.recordLatency(counts, performance.now() - started)
   }
 
   /** Log a failure and, when the rule has a dead-letter topic, publish it there as JSON. */
@@ -306,6 +305,12 @@ export class RulesEngine {
     this.inflight.add(publishing)
     void publishing.finally(() => this.inflight.delete(publishing))
   }
+}
+
+function appendTo<K>(map: Map<K, CompiledRule[]>, key: K, rule: CompiledRule): void {
+  const list = map.get(key)
+  if (list === undefined) map.set(key, [rule])
+  else list.push(rule)
 }
 
 /** The original message in a dead letter: text payloads as text, anything else as base64. */

@@ -1,82 +1,90 @@
-import { Counter, Histogram, type Registry } from 'prom-client'
+import { Counter, type Metric, type Registry } from 'prom-client'
 import type { RuleMetrics } from './service.js'
 
+/** Latency buckets in seconds: from a SQL-only run (tens of µs) to a webhook backing off. */
+const LATENCY_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30]
+
+interface RuleCounts {
+  matched: number
+  passed: number
+  failed: number
+  actionsSucceeded: number
+  actionsFailed: number
+  retries: number
+  /** Latency histogram: count per bucket (not cumulative), sum in seconds, runs. */
+  buckets: number[]
+  latencySum: number
+  runs: number
+}
+
+type CountName = 'matched' | 'passed' | 'failed' | 'retries'
+
 /**
- * Per-rule counters (DESIGN.md §7): kept as plain numbers for the API's RuleView and exported to
- * Prometheus through the hub's registry with a `rule` label.
+ * Per-rule counters (DESIGN.md §7), kept as plain numbers: the hot path of a message costs a few
+ * increments, and Prometheus reads them through collect callbacks when `/metrics` is scraped (a
+ * labelled prom-client `inc` per message would cost more than matching the rule). The API's RuleView
+ * reads the same numbers.
  */
 export class RuleMetricsRecorder {
-  private readonly counts = new Map<string, { matched: number; passed: number; failed: number; actionsSucceeded: number; actionsFailed: number; retries: number; runs: number; latencyTotal: number }>()
-  private readonly matched: Counter<'rule'>
-  private readonly passed: Counter<'rule'>
-  private readonly failed: Counter<'rule'>
-  private readonly actions: Counter<'rule' | 'result'>
-  private readonly retries: Counter<'rule'>
-  private readonly latency: Histogram<'rule'>
+  private readonly counts = new Map<string, RuleCounts>()
   private readonly names: string[] = []
 
   constructor(private readonly registry: Registry) {
-    const registers = [registry]
-    const counter = <L extends string>(name: string, help: string, labelNames: L[]) => {
-      this.names.push(name)
-      return new Counter<L>({ name, help, labelNames, registers })
-    }
-    this.matched = counter('junction_rule_matched_total', 'Messages, events and schedule ticks a rule received', ['rule'])
-    this.passed = counter('junction_rule_passed_total', 'Rule runs whose WHERE clause passed', ['rule'])
-    this.failed = counter('junction_rule_failed_total', 'Rule runs that failed (SQL evaluation error or a failed action)', ['rule'])
-    this.actions = counter('junction_rule_actions_total', 'Rule actions run, by result (succeeded or failed)', ['rule', 'result'])
-    this.retries = counter('junction_rule_action_retries_total', 'Retries of rule actions (HTTP back-off)', ['rule'])
-    this.names.push('junction_rule_latency_seconds')
-    this.latency = new Histogram({
-      name: 'junction_rule_latency_seconds',
-      help: 'Time from a rule receiving a message to its actions settling',
-      labelNames: ['rule'],
-      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
-      registers,
+    this.exportCounter('junction_rule_matched_total', 'Messages, events and schedule ticks a rule received', 'matched')
+    this.exportCounter('junction_rule_passed_total', 'Rule runs whose WHERE clause passed', 'passed')
+    this.exportCounter('junction_rule_failed_total', 'Rule runs that failed (SQL evaluation error or a failed action)', 'failed')
+    this.exportCounter('junction_rule_action_retries_total', 'Retries of rule actions (HTTP back-off)', 'retries')
+    const counts = this.counts
+    this.names.push('junction_rule_actions_total')
+    new Counter({
+      name: 'junction_rule_actions_total',
+      help: 'Rule actions run, by result (succeeded or failed)',
+      labelNames: ['rule', 'result'],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const [rule, c] of counts) {
+          this.inc({ rule, result: 'succeeded' }, c.actionsSucceeded)
+          this.inc({ rule, result: 'failed' }, c.actionsFailed)
+        }
+      },
     })
+    this.names.push('junction_rule_latency_seconds')
+    registry.registerMetric(latencyHistogram('junction_rule_latency_seconds', 'Time from a rule receiving a message to its actions settling', counts) as unknown as Metric)
   }
 
-  private of(rule: string) {
+  /** The counts of a rule, created on first use; a rule reloaded under the same id keeps counting. */
+  private of(rule: string): RuleCounts {
     let c = this.counts.get(rule)
     if (c === undefined) {
-      c = { matched: 0, passed: 0, failed: 0, actionsSucceeded: 0, actionsFailed: 0, retries: 0, runs: 0, latencyTotal: 0 }
+      c = { matched: 0, passed: 0, failed: 0, actionsSucceeded: 0, actionsFailed: 0, retries: 0, buckets: LATENCY_BUCKETS.map(() => 0), latencySum: 0, runs: 0 }
       this.counts.set(rule, c)
     }
     return c
   }
 
-  recordMatched(rule: string): void {
-    this.of(rule).matched++
-    this.matched.inc({ rule })
+  /** The counts of a rule; the engine increments `matched`, `passed` and `failed` on them directly. */
+  countsOf(rule: string): RuleCounts {
+    return this.of(rule)
   }
 
-  recordPassed(rule: string): void {
-    this.of(rule).passed++
-    this.passed.inc({ rule })
-  }
-
-  recordFailed(rule: string): void {
-    this.of(rule).failed++
-    this.failed.inc({ rule })
-  }
-
-  recordAction(rule: string, ok: boolean): void {
-    const c = this.of(rule)
-    if (ok) c.actionsSucceeded++
-    else c.actionsFailed++
-    this.actions.inc({ rule, result: ok ? 'succeeded' : 'failed' })
+  recordAction(counts: RuleCounts, ok: boolean): void {
+    if (ok) counts.actionsSucceeded++
+    else counts.actionsFailed++
   }
 
   recordRetry(rule: string): void {
     this.of(rule).retries++
-    this.retries.inc({ rule })
   }
 
-  recordLatency(rule: string, ms: number): void {
-    const c = this.of(rule)
-    c.runs++
-    c.latencyTotal += ms
-    this.latency.observe({ rule }, ms / 1000)
+  /** Add one run's latency in milliseconds. */
+  recordLatency(counts: RuleCounts, ms: number): void {
+    const seconds = ms / 1000
+    counts.runs++
+    counts.latencySum += seconds
+    let i = 0
+    while (i < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[i] as number)) i++
+    if (i < counts.buckets.length) counts.buckets[i] = (counts.buckets[i] as number) + 1
   }
 
   /** The counters of one rule, as RuleView shows them. */
@@ -89,19 +97,62 @@ export class RuleMetricsRecorder {
       actionsSucceeded: c.actionsSucceeded,
       actionsFailed: c.actionsFailed,
       retries: c.retries,
-      latencyMs: c.runs === 0 ? 0 : c.latencyTotal / c.runs,
+      latencyMs: c.runs === 0 ? 0 : (c.latencySum * 1000) / c.runs,
     }
   }
 
-  /** Forget a removed rule's counters and label sets. */
+  /** Forget a removed rule's counters, so it leaves `/metrics` too. */
   forget(rule: string): void {
     this.counts.delete(rule)
-    for (const metric of [this.matched, this.passed, this.failed, this.retries, this.latency]) metric.remove({ rule })
-    for (const result of ['succeeded', 'failed']) this.actions.remove({ rule, result })
   }
 
   /** Take the metrics off the registry (the engine stopped). */
   unregister(): void {
     for (const name of this.names) this.registry.removeSingleMetric(name)
+  }
+
+  private exportCounter(name: string, help: string, field: CountName): void {
+    const counts = this.counts
+    this.names.push(name)
+    new Counter({
+      name,
+      help,
+      labelNames: ['rule'],
+      registers: [this.registry],
+      collect() {
+        this.reset()
+        for (const [rule, c] of counts) this.inc({ rule }, c[field])
+      },
+    })
+  }
+}
+
+export type { RuleCounts }
+
+/**
+ * A Prometheus histogram read from the per-rule bucket counts when scraped; it has the shape
+ * prom-client's registry expects of a metric (`name`, `help`, `type`, `get()`, `reset()`).
+ */
+function latencyHistogram(name: string, help: string, counts: ReadonlyMap<string, RuleCounts>) {
+  return {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    reset() {},
+    async get() {
+      const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = []
+      for (const [rule, c] of counts) {
+        let cumulative = 0
+        LATENCY_BUCKETS.forEach((le, i) => {
+          cumulative += c.buckets[i] as number
+          values.push({ metricName: `${name}_bucket`, labels: { rule, le }, value: cumulative })
+        })
+        values.push({ metricName: `${name}_bucket`, labels: { rule, le: '+Inf' }, value: c.runs })
+        values.push({ metricName: `${name}_sum`, labels: { rule }, value: c.latencySum })
+        values.push({ metricName: `${name}_count`, labels: { rule }, value: c.runs })
+      }
+      return { name, help, type: 'histogram', values, aggregator: 'sum' }
+    },
   }
 }
