@@ -184,11 +184,11 @@ export class RulesEngine {
     for (const [id, task] of this.schedules) {
       if (scheduled.get(id) === task.rule) continue
       this.schedules.delete(id)
-      task.stop().catch((error: unknown) => this.log.error({ err: error, rule: id }, 'stopping a rule schedule failed'))
+      this.track(task.stop().catch((error: unknown) => this.log.error({ err: error, rule: id }, 'stopping a rule schedule failed')))
     }
     for (const [id, rule] of scheduled) {
       if (this.schedules.has(id)) continue
-      const stop = scheduleRun(rule.definition.schedule as string, `rule:${id}`, () => this.run(rule, scheduleRow(), { ruleId: id, hops: 0 }))
+      const stop = scheduleRun(rule.definition.schedule as string, `rule:${id}`, this.log, () => this.run(rule, scheduleRow(), { ruleId: id, hops: 0 }))
       this.schedules.set(id, { rule, stop })
     }
   }
@@ -243,8 +243,11 @@ export class RulesEngine {
     }
   }
 
-  /** Run one rule on one row. Never throws: every failure is counted, logged and dead-lettered. */
-  private run(rule: CompiledRule, row: Row, trigger: Trigger): void {
+  /**
+   * Run one rule on one row. Never throws: every failure is counted, logged and dead-lettered.
+   * Returns the promise of its actions when it started any (schedules wait on it), else undefined.
+   */
+  private run(rule: CompiledRule, row: Row, trigger: Trigger): Promise<void> | undefined {
     const started = performance.now()
     const counts = this.metrics.countsOf(rule.id)
     counts.matched++
@@ -255,16 +258,21 @@ export class RulesEngine {
       counts.failed++
       this.metrics.recordLatency(counts, performance.now() - started)
       this.reportFailure(rule, error, trigger, undefined)
-      return
+      return undefined
     }
     if (output !== undefined) counts.passed++
     if (output === undefined || rule.actions.length === 0) {
       this.metrics.recordLatency(counts, performance.now() - started)
-      return
+      return undefined
     }
-    const running = this.runActions(rule, output, trigger, started, counts)
-    this.inflight.add(running)
-    void running.finally(() => this.inflight.delete(running))
+    return this.track(this.runActions(rule, output, trigger, started, counts))
+  }
+
+  /** Keep a promise in the in-flight set until it settles, so stop() can wait for it. */
+  private track(promise: Promise<void>): Promise<void> {
+    this.inflight.add(promise)
+    void promise.finally(() => this.inflight.delete(promise))
+    return promise
   }
 
   private async runActions(rule: CompiledRule, fields: Record<string, Value>, trigger: Trigger, started: number, counts: RuleCounts): Promise<void> {
@@ -302,8 +310,7 @@ export class RulesEngine {
         () => undefined,
         (failure: unknown) => this.log.error({ rule: rule.id, err: failure, topic }, 'publishing to the dead-letter topic failed'),
       )
-    this.inflight.add(publishing)
-    void publishing.finally(() => this.inflight.delete(publishing))
+    this.track(publishing)
   }
 }
 

@@ -71,6 +71,8 @@ export const httpActionSchema = z
     retry: retrySchema.prefault({}),
   })
   .strict()
+  // fetch refuses a body on GET (RFC 9110 §9.3.1 gives it no meaning)
+  .refine((action) => !(action.method === 'GET' && action.body !== undefined), { message: 'a GET request has no body', path: ['body'] })
 
 export const coapActionSchema = z
   .object({
