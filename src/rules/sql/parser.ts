@@ -18,14 +18,6 @@ export function parseSql(source: string): SelectStatement {
   return new Parser(source).parseStatement()
 }
 
-/** Parse a lone expression (used by tests and by the rule test endpoint's error reporting). */
-export function parseExpression(source: string): Expr {
-  const parser = new Parser(source)
-  const expr = parser.parseExpr()
-  parser.expectEnd()
-  return expr
-}
-
 const COMPARISONS = new Set(['=', '!=', '<>', '<', '<=', '>', '>=', '=~'])
 
 class Parser {
@@ -50,12 +42,12 @@ class Parser {
     return { fields, from, where }
   }
 
-  expectEnd(): void {
+  private expectEnd(): void {
     const token = this.peek()
     if (token.kind !== 'eof') throw this.unexpected(token, 'the end of the statement')
   }
 
-  parseExpr(): Expr {
+  private parseExpr(): Expr {
     return this.parseOr()
   }
 

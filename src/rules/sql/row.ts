@@ -26,7 +26,7 @@ export const MESSAGE_COLUMNS = ['event', 'id', 'topic', 'qos', 'retain', 'payloa
 /** Every column any row may have; a name outside this list (and the SELECT aliases) is a compile error. */
 export const KNOWN_COLUMNS: ReadonlySet<string> = new Set<string>([
   ...MESSAGE_COLUMNS,
-  'proto_ver', 'peername', 'keepalive', 'clean_start', 'reason', 'node',
+  'proto_ver', 'peername', 'keepalive', 'clean_start', 'reason',
 ])
 
 /** A message delivered to a rule, read lazily: the payload is decoded and parsed only if the SQL asks. */
