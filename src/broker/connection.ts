@@ -224,7 +224,7 @@ export class Connection {
    * Acknowledge a received QoS 1/2 PUBLISH once `stored` settles, keeping acknowledgements in the
    * order the PUBLISHes arrived [MQTT-4.6.0-2].
    */
-  ackAfter(stored: Promise<unknown> | undefined, cmd: 'puback' | 'pubrec' | 'pubcomp', messageId: number, reasonCode = 0): void {
+  ackAfter(stored: Promise<unknown> | undefined, cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', messageId: number, reasonCode = 0): void {
     if (stored === undefined && this.ackChain === undefined) {
       this.writeAck(cmd, messageId, reasonCode)
       return

@@ -144,9 +144,9 @@ export class Session implements Subscriber {
   }
 
   /** Run a store update once the entry itself is stored. */
-  private afterStored(entry: Outgoing, update: (seq: number) => Promise<void>): void {
-    if (!this.stored || entry.stored === undefined) return
-    entry.stored
+  private afterStored(entry: Outgoing, update: (seq: number) => Promise<void>): Promise<void> | undefined {
+    if (!this.stored || entry.stored === undefined) return undefined
+    return entry.stored
       .then(() => update(entry.seq as number))
       .catch((error: unknown) => this.core.deps.log.error({ err: error, clientId: this.id }, 'session store update failed'))
   }
@@ -184,13 +184,17 @@ export class Session implements Subscriber {
     return true
   }
 
-  /** PUBREC: the message body is no longer needed; PUBREL goes out. */
-  release(packetId: number): boolean {
+  /**
+   * PUBREC: the message body is no longer needed; PUBREL goes out. Returns false for an unknown packet
+   * id, else the store update (undefined for a session that is not stored).
+   */
+  release(packetId: number): false | Promise<void> | undefined {
     const entry = this.inflight?.get(packetId)
     if (entry === undefined || entry.qos !== 2) return false
     entry.state = 'released'
-    this.afterStored(entry, () => this.core.deps.sessions.markReleased(this.id, packetId))
-    return true
+    // The caller sends PUBREL once this is stored: a hub restarted after a crash must resume with
+    // PUBREL, not with the PUBLISH, which the client would deliver a second time (MQTT 5.0 §4.3.3).
+    return this.afterStored(entry, () => this.core.deps.sessions.markReleased(this.id, packetId))
   }
 
   /**

@@ -11,8 +11,11 @@ export function handleAck(_core: MqttCore, conn: Connection, packet: IPubackPack
   if (packet.cmd === 'pubrec') {
     // A PUBREC with a failure reason ends the QoS 2 flow (5.0 §3.5.2.1)
     if ((packet.reasonCode ?? 0) >= 0x80) session.complete(messageId)
-    else if (session.release(messageId)) conn.writeAck('pubrel', messageId) // [MQTT-4.3.3-4]
-    else conn.writeAck('pubrel', messageId, RC.packetIdentifierNotFound)
+    else {
+      const released = session.release(messageId)
+      if (released === false) conn.writeAck('pubrel', messageId, RC.packetIdentifierNotFound)
+      else conn.ackAfter(released, 'pubrel', messageId) // [MQTT-4.3.3-4], once the released state is stored
+    }
   } else {
     session.complete(messageId)
   }
