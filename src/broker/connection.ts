@@ -7,9 +7,13 @@ import { FrameReader, reasonCodeOf, type InboundPublish } from './frame-reader.j
 import type { MqttCore } from './mqtt-core.js'
 import { isSharable, sharedPublish } from './outgoing-forms.js'
 import { encodePublish, withPacketId, type EncodedPublish } from './publish-encoder.js'
-import { RC } from './reason-codes.js'
+import { RC, RC311 } from './reason-codes.js'
 import type { Session } from './session.js'
 import type { WillSpec } from './will.js'
+
+// mqtt-packet's generate() otherwise builds a cache of 65,536 two-byte Buffers (about 6 MB) on first
+// use; the hub encodes PUBLISH itself and generates only the rarer control packets with it.
+mqtt.writeToStream.cacheNumbers = false
 
 /** Connections with writes corked this event-loop turn; all uncorked together in one tick. */
 const corked: Connection[] = []
@@ -19,6 +23,21 @@ function flushCorked(): void {
   flushScheduled = false
   for (let i = 0; i < corked.length; i++) (corked[i] as Connection).uncork()
   corked.length = 0
+}
+
+const CONNECTION = Symbol('connection')
+type LinkedSocket = Duplex & { [CONNECTION]: Connection }
+
+function onData(this: LinkedSocket, chunk: Buffer): void {
+  this[CONNECTION].read(chunk)
+}
+
+function onError(this: LinkedSocket): void {
+  this[CONNECTION].close('socket error')
+}
+
+function onClose(this: LinkedSocket): void {
+  this[CONNECTION].close('connection lost')
 }
 
 type State = 'awaiting-connect' | 'connecting' | 'connected' | 'closed'
@@ -51,6 +70,8 @@ export class Connection {
   aliasOutMax = 0
   aliasOut: Map<string, number> | undefined
   aliasIn: Map<number, string> | undefined
+  /** Whether the PUBLISH being encoded assigned a new outbound alias. */
+  private newAlias = false
   /** QoS 1 PUBLISHes received whose PUBACK waits for storage, for Receive Maximum accounting. */
   pendingAcks = 0
   private ackChain: Promise<void> | undefined
@@ -71,9 +92,11 @@ export class Connection {
     this.remoteAddress = remoteAddress
     this.openedAt = this.lastSeen = Date.now()
     this.reader = new FrameReader(core.limits.maxPacketSize)
-    socket.on('data', (chunk: Buffer) => this.read(chunk))
-    socket.on('error', () => this.close('socket error'))
-    socket.on('close', () => this.close('connection lost'))
+    // Shared handlers instead of three closures per connection (idle-connection memory)
+    ;(socket as LinkedSocket)[CONNECTION] = this
+    socket.on('data', onData)
+    socket.on('error', onError)
+    socket.on('close', onClose)
   }
 
   get v5(): boolean {
@@ -93,7 +116,8 @@ export class Connection {
     return this.socket.writableLength > this.core.limits.maxWriteBuffer
   }
 
-  private read(chunk: Buffer): void {
+  /** Bytes from the socket. */
+  read(chunk: Buffer): void {
     if (this.state === 'closed') return
     this.lastSeen = Date.now()
     this.core.deps.stats.bytesIn += chunk.length
@@ -149,6 +173,10 @@ export class Connection {
     if (reasonCode === RC.packetTooLarge || reasonCode === RC.receiveMaximumExceeded || reasonCode === RC.messageRateTooHigh) stats.limitBreaches++
     else stats.protocolErrors++
     const message = error instanceof Error ? error.message : String(error)
+    if (reasonCode === RC.unsupportedProtocolVersion && this.state === 'awaiting-connect') {
+      // [MQTT-3.1.2-2] answered in the 3.1.1 form every client level can read
+      this.write(Buffer.from([0x20, 2, 0, RC311.unacceptableProtocolVersion]))
+    }
     this.core.deps.log.debug({ clientId: this.clientId, remoteAddress: this.remoteAddress, reasonCode, err: message }, 'closing connection for bad input')
     this.close(message, reasonCode)
   }
@@ -254,12 +282,15 @@ export class Connection {
    */
   sendPublish(message: Message, qos: 0 | 1 | 2, retain: boolean, packetId: number, dup: boolean, subscriptionIds?: readonly number[]): boolean {
     let encoded: EncodedPublish
+    this.newAlias = false
     if (!this.v5 || (subscriptionIds === undefined && this.aliasOutMax === 0 && isSharable(message))) {
       encoded = sharedPublish(message, this.v5, qos, retain)
     } else {
       encoded = this.encodeOwn(message, qos, retain, subscriptionIds)
     }
     if (encoded.bytes.length > this.maxOutgoingPacket) {
+      // An alias handed out with a packet that is never sent would be unknown to the client.
+      if (this.newAlias) this.aliasOut?.delete(message.topic)
       this.core.broker.drop(message, `PUBLISH of ${encoded.bytes.length} bytes exceeds the Maximum Packet Size of client ${this.clientId}`)
       this.core.logDrop('client maximum packet size')
       return false
@@ -282,6 +313,7 @@ export class Connection {
       else if (this.aliasOut.size < this.aliasOutMax) {
         topicAlias = this.aliasOut.size + 1
         this.aliasOut.set(topic, topicAlias)
+        this.newAlias = true
       }
     }
     return encodePublish({

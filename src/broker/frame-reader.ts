@@ -80,6 +80,21 @@ function hasWellFormedStrings(frame: Buffer, packet: Packet): boolean {
 
 const REPLACEMENT_BYTES = Buffer.from([0xef, 0xbf, 0xbd])
 
+/**
+ * A CONNECT for a protocol level the hub does not speak gets CONNACK 0x01 / 0x84 rather than a bare
+ * close [MQTT-3.1.2-2]; mqtt-packet would only report it as malformed.
+ */
+function checkProtocolLevel(frame: Buffer, headerLength: number): void {
+  if (frame.length < headerLength + 2) return
+  const nameLength = frame.readUInt16BE(headerLength)
+  const level = frame[headerLength + 2 + nameLength]
+  if (level === undefined) return
+  const plain = level & 0x7f // bridge mode sets the top bit
+  if (plain !== 3 && plain !== 4 && plain !== 5) {
+    throw protocolViolation(RC.unsupportedProtocolVersion, `unsupported protocol level ${level}`)
+  }
+}
+
 /** A PUBLISH as the fast path decodes it: the same shape as mqtt-packet's, so handlers see one type. */
 export interface InboundPublish {
   cmd: 'publish'
@@ -217,7 +232,9 @@ export class FrameReader {
   }
 
   private decode(frame: Buffer, headerLength: number): Packet | InboundPublish {
-    if (((frame[0] as number) >> 4) === 3) {
+    const type = (frame[0] as number) >> 4
+    if (type === 1) checkProtocolLevel(frame, headerLength)
+    if (type === 3) {
       const fast = decodePublish(frame, headerLength, this.version)
       if (fast !== undefined) return fast
       const packet = decodeWithLibrary(frame, this.version) as mqtt.IPublishPacket

@@ -140,3 +140,13 @@ test('an MQTT.js client refused by the hub reports the reason', async (t) => {
   const [error] = (await nextEvent(client, 'error')) as [Error & { code?: number }]
   assert.equal(error.code, 0x86)
 })
+
+test('a CONNECT with an unsupported protocol level gets CONNACK return code 1 and is closed [MQTT-3.1.2-2]', async (t) => {
+  const hub = await startTestHub()
+  t.after(() => hub.close())
+  const raw = await RawClient.open(t, hub, 4)
+  // 'MQTT', level 6, flags 2 (clean), keep alive 0, client id 'x'
+  raw.sendBytes([0x10, 13, 0, 4, 0x4d, 0x51, 0x54, 0x54, 6, 2, 0, 0, 0, 1, 0x78])
+  assert.equal(((await raw.next('connack')) as IConnackPacket).returnCode, 1)
+  await raw.waitClosed()
+})
