@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fromSources, MOSQUITTO_PATH, repoRoot, type JunctionBuild, type Target } from './lib/brokers.js'
@@ -117,6 +118,7 @@ async function main(): Promise<number> {
   }
   if (MOSQUITTO_PATH === undefined) process.stderr.write('bench: mosquitto is not installed (apt-get install mosquitto); comparing with Aedes only.\n')
   const started = Date.now()
+  const loadAverage = loadavg()
   const results: ScenarioResult[] = []
   const runCounter = { n: 0 }
   for (const scenario of options.selected) results.push(await runScenario(scenario, options, runCounter))
@@ -127,6 +129,7 @@ async function main(): Promise<number> {
     build: options.build,
     rounds: options.rounds,
     quick: options.quick,
+    loadAverage,
     results,
     skipped: notYetMeasured,
   })

@@ -16,6 +16,8 @@ export interface ReportInput {
   build: 'dist' | 'sources'
   rounds: number
   quick: boolean
+  /** os.loadavg() when the run started. */
+  loadAverage: number[]
   results: ScenarioResult[]
   /** Scenarios left out and why (a feature not there yet). */
   skipped: Array<{ name: string; reason: string }>
@@ -61,6 +63,13 @@ export function checksOf(result: ScenarioResult): Array<Check & { hasTarget: boo
   return checks
 }
 
+/** Where Junction's code came from, and whether these are the figures to publish. */
+function describeBuild(input: ReportInput): string {
+  if (input.build === 'sources') return 'the TypeScript sources through tsx: a development check, NOT the official figures (`npm run bench` runs the compiled dist/)'
+  if (input.quick) return 'compiled code (dist/), in short (--quick) runs: a check, not the official figures'
+  return 'compiled code (dist/)'
+}
+
 /** docs/benchmarks.md: machine, command, method, a targets summary and one table per scenario. */
 export function renderReport(input: ReportInput): string {
   const { machine } = input
@@ -72,7 +81,8 @@ export function renderReport(input: ReportInput): string {
     `- Command: \`${input.command}\``,
     `- Machine: ${machine.cpus} CPUs (nproc), ${machine.cpuModel}, Linux ${machine.kernel}`,
     `- Node.js ${machine.node}; Mosquitto ${machine.mosquitto ?? 'not installed'}; Aedes from devDependencies`,
-    `- Junction ran from ${input.build === 'dist' ? 'compiled code (dist/): official figures' : 'the TypeScript sources through tsx: a development check, NOT official figures (those come from `npm run bench`, which runs dist/)'}`,
+    `- Junction ran from ${describeBuild(input)}`,
+    `- Load average when the run started: ${input.loadAverage.map((l) => l.toFixed(2)).join(', ')} (1, 5, 15 min; well above 0 means other work shared the CPUs and the figures are noisier)`,
     `- ${input.rounds} round(s)${input.quick ? ' of the short (--quick) runs' : ''}; in each round every subject runs once, alternately, each in a fresh process; tables show medians.`,
     '',
     '## Method',
