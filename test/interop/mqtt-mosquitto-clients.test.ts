@@ -137,6 +137,25 @@ test('wildcard subscriptions with + and # receive the topics they match and no o
   assert.deepEqual((await received(multi)).map((m) => m.topic), ['interop/home/kitchen/humidity', 'interop/home/kitchen/temp', 'interop/home/hall/temp'])
 })
 
+test('mosquitto_sub reads $SYS/broker statistics, which a # subscription does not match', async (t) => {
+  if (missingClients(t)) return
+  const hub = await startTestHub({ mqtt: { sysInterval: 1 } })
+  t.after(() => hub.close())
+  const port = portOf(hub, 'mqtt')
+  const everything = await subscribe(t, port, ['-t', '#'])
+  // 3 messages: the 2 retained ones at once, then the uptime of the next refresh (1 s later), which `#` sees go by
+  const sys = await subscribe(t, port, ['-C', '3', '-t', '$SYS/broker/uptime', '-t', '$SYS/broker/clients/connected'])
+  const stats = await received(sys)
+  // the statistics mosquitto itself publishes, under the same names
+  assert.deepEqual([...new Set(stats.map((m) => m.topic))].sort(), ['$SYS/broker/clients/connected', '$SYS/broker/uptime'])
+  assert.match(stats.find((m) => m.topic === '$SYS/broker/clients/connected')?.payload ?? '', /^\d+$/)
+  assert.match(stats.find((m) => m.topic === '$SYS/broker/uptime')?.payload ?? '', /^\d+ seconds$/)
+  // [MQTT-4.7.2-1] a filter starting with a wildcard does not match topics starting with $
+  await publish(port, ['-t', 'interop/after-sys', '-m', 'x'])
+  await everything.waitFor(/^MSG\|interop\/after-sys\|/m)
+  assert.deepEqual(parseMessages(everything.stdout()).filter((m) => m.topic.startsWith('$')), [])
+})
+
 for (const version of ['mqttv311', 'mqttv5']) {
   test(`a persistent mosquitto_sub session (-c) gets the QoS 1 messages published while it was offline (${version})`, async (t) => {
     if (missingClients(t)) return
