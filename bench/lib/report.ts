@@ -97,6 +97,10 @@ export function renderReport(input: ReportInput): string {
     'Aedes runs with its in-memory defaults behind a `net` server (bench/peers/aedes-server.ts); Mosquitto with',
     '`allow_anonymous true`, no persistence, no logging, otherwise its defaults.',
     '',
+    'Run it with `npm run bench` (builds, then runs every scenario, 3 rounds, and rewrites this file). A subset:',
+    '`npm run bench -- --scenario fan-in-qos0,latency --quick` (short runs, printed, not written); `--list` names',
+    'the scenarios. bench/run.ts explains the other options.',
+    '',
   ]
   const checks = input.results.flatMap((r) => checksOf(r).filter((c) => c.hasTarget))
   if (checks.length > 0) {
