@@ -19,6 +19,8 @@ export interface RequestRateResult {
   perCpuSecond: number
 }
 
+const REQUEST_TIMEOUT_MS = 10_000
+
 /** Requests per second (and per server CPU-second) against the server process `serverPid`. */
 export async function measureHttpRequests(serverPid: number, spec: HttpLoadSpec): Promise<RequestRateResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency })
@@ -47,6 +49,8 @@ export async function measureHttpRequests(serverPid: number, spec: HttpLoadSpec)
         errors++
         resolve()
       })
+      // a server that never answers fails this request instead of stalling the loop
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no response within ${REQUEST_TIMEOUT_MS} ms`)))
       req.end(spec.body)
     })
   const loop = async () => {
