@@ -4,6 +4,7 @@ import type { Packet } from 'mqtt-packet'
 import type { Identity } from '../hooks.js'
 import { remainingExpirySeconds, type Message, type Origin } from '../message.js'
 import { FrameReader, reasonCodeOf, type InboundPublish } from './frame-reader.js'
+import type { Peer } from './listeners.js'
 import type { MqttCore } from './mqtt-core.js'
 import { isSharable, sharedPublish } from './outgoing-forms.js'
 import { encodePublish, withPacketId, type EncodedPublish } from './publish-encoder.js'
@@ -23,6 +24,21 @@ function flushCorked(): void {
   flushScheduled = false
   for (let i = 0; i < corked.length; i++) (corked[i] as Connection).uncork()
   corked.length = 0
+}
+
+const EPOCH = Date.now()
+
+/**
+ * Time in tenths of a second since the module loaded, rounded up: small integers that V8 stores
+ * inline (a Date.now() value would be a heap number on every idle connection).
+ */
+export function ticks(now = Date.now()): number {
+  return Math.ceil((now - EPOCH) / 100)
+}
+
+/** Wall-clock milliseconds of a {@link ticks} value. */
+export function wallClock(tick: number): number {
+  return EPOCH + tick * 100
 }
 
 const CONNECTION = Symbol('connection')
@@ -59,7 +75,9 @@ export class Connection {
   will: WillSpec | undefined
   /** Keep alive granted, in seconds (0: none). */
   keepAlive = 0
+  /** Last byte received, in {@link ticks}. */
   lastSeen: number
+  /** When the socket was accepted, in {@link ticks}. */
   readonly openedAt: number
   cleanStart = true
   /** Client's Receive Maximum: QoS 1/2 PUBLISHes we may have unacknowledged (MQTT 5.0 §3.1.2.11.3). */
@@ -82,21 +100,24 @@ export class Connection {
   private backlog: Array<Packet | InboundPublish> | undefined
   private busy = false
   private readonly reader: FrameReader
-  remoteAddress: string | undefined
 
   constructor(
     readonly socket: Duplex,
     readonly core: MqttCore,
-    remoteAddress: string | undefined,
+    private readonly peer: Peer,
   ) {
-    this.remoteAddress = remoteAddress
-    this.openedAt = this.lastSeen = Date.now()
+    this.openedAt = this.lastSeen = ticks()
     this.reader = new FrameReader(core.limits.maxPacketSize)
     // Shared handlers instead of three closures per connection (idle-connection memory)
     ;(socket as LinkedSocket)[CONNECTION] = this
     socket.on('data', onData)
     socket.on('error', onError)
     socket.on('close', onClose)
+  }
+
+  /** The client's address, read from the socket when asked for. */
+  get remoteAddress(): string | undefined {
+    return this.peer.remoteAddress
   }
 
   get v5(): boolean {
@@ -119,7 +140,7 @@ export class Connection {
   /** Bytes from the socket. */
   read(chunk: Buffer): void {
     if (this.state === 'closed') return
-    this.lastSeen = Date.now()
+    this.lastSeen = ticks()
     this.core.deps.stats.bytesIn += chunk.length
     try {
       this.reader.push(chunk, (packet) => this.accept(packet), () => this.state === 'closed')

@@ -9,8 +9,13 @@ import { createWebSocketStream, WebSocketServer } from 'ws'
 import type { HubConfig } from '../config/schema.js'
 import type { ListenerInfo } from '../hub-context.js'
 
+/** The TCP socket under a transport; its address is read only when asked for (Node caches it per socket). */
+export interface Peer {
+  readonly remoteAddress?: string | undefined
+}
+
 /** Called for every accepted transport: a TCP/TLS socket, or a WebSocket wrapped as a stream. */
-export type AcceptTransport = (stream: Duplex, remoteAddress: string | undefined) => void
+export type AcceptTransport = (stream: Duplex, peer: Peer) => void
 
 /** One open listener and how to close it. */
 export interface OpenListener {
@@ -52,7 +57,7 @@ async function openStream(name: 'mqtt' | 'mqtts', server: NetServer, port: numbe
   // A TLS server's 'connection' is the raw TCP socket; the decrypted stream comes with 'secureConnection'.
   server.on(name === 'mqtts' ? 'secureConnection' : 'connection', (socket: Socket) => {
     socket.setNoDelay(true)
-    accept(socket, socket.remoteAddress)
+    accept(socket, socket)
   })
   const bound = await listen(server, port, host)
   return { info: { name, url: `${name}://${urlHost(host)}:${bound}`, host, port: bound }, close: () => closeServer(server) }
@@ -71,7 +76,7 @@ async function openWebSocket(name: 'ws' | 'wss', server: HttpServer, port: numbe
     // The stream alone ends only its readable side when the peer closes; the connection must go too,
     // once the packets still buffered (a DISCONNECT just before the close) have been read.
     stream.once('end', () => stream.destroy())
-    accept(stream, request.socket.remoteAddress)
+    accept(stream, request.socket)
   })
   const bound = await listen(server, port, host)
   return {

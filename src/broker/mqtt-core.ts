@@ -2,7 +2,7 @@ import type { Packet } from 'mqtt-packet'
 import type { HubConfig } from '../config/schema.js'
 import type { Message } from '../message.js'
 import type { Broker } from './broker.js'
-import type { Connection } from './connection.js'
+import { ticks, type Connection } from './connection.js'
 import { protocolViolation, type InboundPublish } from './frame-reader.js'
 import { handleAck, handlePubrel } from './handlers/acks.js'
 import { handleConnect } from './handlers/connect.js'
@@ -168,12 +168,13 @@ export class MqttCore {
 
   /** One second of housekeeping for every connection and session: one timer, not one per client. */
   sweep(now: number): void {
-    const connectTimeoutMs = this.limits.connectTimeout * 1000
+    const tick = ticks(now)
+    const connectTimeout = this.limits.connectTimeout * 10
     for (const conn of this.connections) {
-      if (conn.state === 'awaiting-connect' && now - conn.openedAt > connectTimeoutMs) {
+      if (conn.state === 'awaiting-connect' && tick - conn.openedAt > connectTimeout) {
         this.deps.stats.protocolErrors++
         conn.close('no CONNECT within the connect timeout')
-      } else if (conn.state === 'connected' && conn.keepAlive > 0 && now - conn.lastSeen > conn.keepAlive * 1500) {
+      } else if (conn.state === 'connected' && conn.keepAlive > 0 && tick - conn.lastSeen > conn.keepAlive * 15) {
         // [MQTT-3.1.2-22] no packet within one and a half times the Keep Alive
         conn.close('keep alive timeout', RC.keepAliveTimeout)
       }

@@ -7,8 +7,8 @@ import type { Logger } from '../log.js'
 import type { HubStats } from '../stats.js'
 import type { SessionStore } from '../store/session-store.js'
 import type { Broker } from './broker.js'
-import { Connection } from './connection.js'
-import { openListeners, type OpenListener } from './listeners.js'
+import { Connection, wallClock } from './connection.js'
+import { openListeners, type OpenListener, type Peer } from './listeners.js'
 import { MqttCore } from './mqtt-core.js'
 import { RC } from './reason-codes.js'
 import { restoreSessions } from './restore.js'
@@ -48,7 +48,7 @@ export class MqttServer {
   /** Restore stored sessions, then open every listener. */
   async start(): Promise<void> {
     await restoreSessions(this.core)
-    this.opened = await openListeners(this.deps.config, this.deps.host, this.deps.configDir, (stream, remoteAddress) => this.accept(stream, remoteAddress))
+    this.opened = await openListeners(this.deps.config, this.deps.host, this.deps.configDir, (stream, peer) => this.accept(stream, peer))
     this.sweeper = setInterval(() => this.core.sweep(Date.now()), SWEEP_INTERVAL_MS)
     this.sweeper.unref()
     if (this.deps.config.sysInterval > 0) {
@@ -57,12 +57,12 @@ export class MqttServer {
     }
   }
 
-  private accept(stream: Duplex, remoteAddress: string | undefined): void {
+  private accept(stream: Duplex, peer: Peer): void {
     if (this.core.stopping) {
       stream.destroy()
       return
     }
-    this.core.connections.add(new Connection(stream, this.core, remoteAddress))
+    this.core.connections.add(new Connection(stream, this.core, peer))
   }
 
   /**
@@ -101,7 +101,7 @@ export class MqttServer {
         protocolVersion: conn.version,
         username: conn.origin.username,
         remoteAddress: conn.remoteAddress,
-        connectedAt: conn.openedAt,
+        connectedAt: wallClock(conn.openedAt),
         keepAlive: conn.keepAlive,
         cleanStart: conn.cleanStart,
         subscriptions: conn.session?.subscriptions?.size ?? 0,

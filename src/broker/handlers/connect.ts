@@ -10,6 +10,8 @@ import { readWill } from '../will.js'
 import { isUtf8 } from 'node:buffer'
 
 const NEVER_EXPIRES = 0xffffffff
+const CONNACK_ACCEPTED = Buffer.from([0x20, 2, 0, 0])
+const CONNACK_ACCEPTED_PRESENT = Buffer.from([0x20, 2, 1, 0])
 
 const AUTH_FAILURE_CODES: Record<AuthFailure, number> = {
   'bad-credentials': RC.badUserNameOrPassword,
@@ -80,7 +82,9 @@ export async function handleConnect(core: MqttCore, conn: Connection, packet: IC
     clientId,
     username: packet.username,
     password: packet.password,
-    remoteAddress: conn.remoteAddress,
+    get remoteAddress() {
+      return conn.remoteAddress
+    },
   })
   if (conn.closed) return
   if (!auth.ok) return refuse(core, conn, AUTH_FAILURE_CODES[auth.reason], auth.message ?? auth.reason)
@@ -139,15 +143,17 @@ export async function handleConnect(core: MqttCore, conn: Connection, packet: IC
     if (expiry !== requestedExpiry) properties.sessionExpiryInterval = expiry
     conn.writePacket({ cmd: 'connack', sessionPresent, reasonCode: RC.success, properties })
   } else {
-    // [MQTT-3.2.2-1] Session Present is 0 with Clean Session
-    conn.writePacket({ cmd: 'connack', sessionPresent, returnCode: 0 })
+    // 3.1.1 CONNACK: 4 bytes written directly; [MQTT-3.2.2-1] Session Present is 0 with Clean Session
+    conn.write(sessionPresent ? CONNACK_ACCEPTED_PRESENT : CONNACK_ACCEPTED)
   }
   core.deps.events.emit('client_connected', {
     clientId,
     username: conn.origin.username,
     protocol: 'mqtt',
     protocolVersion: version,
-    remoteAddress: conn.remoteAddress,
+    get remoteAddress() {
+      return conn.remoteAddress
+    },
     keepAlive,
     cleanStart: conn.cleanStart,
   })
