@@ -36,7 +36,7 @@ export interface RuleMetrics {
   actionsFailed: number
   /** Retries of actions (HTTP back-off), each counted once. */
   retries: number
-  /** Mean processing latency in milliseconds. */
+  /** Mean time in milliseconds the rule's actions took to settle (runs that started actions). */
   latencyMs: number
 }
 
