@@ -141,7 +141,6 @@ export class Connection {
   read(chunk: Buffer): void {
     if (this.state === 'closed') return
     this.lastSeen = ticks()
-    this.core.deps.stats.bytesIn += chunk.length
     try {
       this.reader.push(chunk, (packet) => this.accept(packet), () => this.state === 'closed')
     } catch (error) {

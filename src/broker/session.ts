@@ -81,8 +81,7 @@ export class Session implements Subscriber {
     const entry: Outgoing = { state: 'queued', qos, message, retain, packetId: 0, subscriptionIds }
     const connection = this.connection
     if (connection !== undefined && connection.connected && this.canSend(connection) && this.queuedCount === 0) {
-      this.send(connection, entry)
-      return this.persist(entry)
+      return this.send(connection, entry) ? this.persist(entry) : undefined
     }
     if (!this.admit(entry)) return undefined
     return this.persist(entry)
@@ -122,14 +121,17 @@ export class Session implements Subscriber {
     }
   }
 
-  private send(connection: Connection, entry: Outgoing): void {
+  /** Send with a new packet id; false when the client's Maximum Packet Size made it a drop. */
+  private send(connection: Connection, entry: Outgoing): boolean {
     entry.packetId = this.allocatePacketId()
+    if (!connection.sendPublish(entry.message, entry.qos, entry.retain, entry.packetId, false, entry.subscriptionIds)) {
+      // Too large for the client: discarded as if delivered [MQTT-3.1.2-25]
+      this.unstore(entry)
+      return false
+    }
     entry.state = 'sent'
     ;(this.inflight as Map<number, Outgoing>).set(entry.packetId, entry)
-    if (!connection.sendPublish(entry.message, entry.qos, entry.retain, entry.packetId, false, entry.subscriptionIds)) {
-      // Too large for the client: as if delivered [MQTT-3.1.2-25]
-      this.complete(entry.packetId)
-    }
+    return true
   }
 
   private persist(entry: Outgoing): Promise<void> | undefined {
@@ -169,8 +171,7 @@ export class Session implements Subscriber {
         this.core.dropMessage(entry.message, 'message expired in queue', this.id)
         continue
       }
-      this.send(connection, entry)
-      if (entry.state === 'sent') this.afterStored(entry, (seq) => this.core.deps.sessions.markSent(this.id, seq, entry.packetId))
+      if (this.send(connection, entry)) this.afterStored(entry, (seq) => this.core.deps.sessions.markSent(this.id, seq, entry.packetId))
     }
     if (queue.length === 0) this.queue = undefined
   }
