@@ -15,22 +15,22 @@ export interface MessageRow {
 
 /** Column list for INSERT and SELECT statements over the message columns. */
 export const MESSAGE_COLUMN_NAMES = 'message_id, topic, payload, qos, retain, properties, origin, received_at, expires_at'
-/** Named parameters matching {@link MESSAGE_COLUMN_NAMES}. */
-export const MESSAGE_PARAMS = '@message_id, @topic, @payload, @qos, @retain, @properties, @origin, @received_at, @expires_at'
+/** Positional parameters matching {@link MESSAGE_COLUMN_NAMES} (positional binding is the cheaper kind). */
+export const MESSAGE_PARAMS = '?, ?, ?, ?, ?, ?, ?, ?, ?'
 
-/** Every field of a message as column values; `correlationData` travels as base64 inside the JSON. */
-export function toMessageRow(message: Message): MessageRow {
-  return {
-    message_id: message.id,
-    topic: message.topic,
-    payload: message.payload,
-    qos: message.qos,
-    retain: message.retain ? 1 : 0,
-    properties: encodeProperties(message.properties),
-    origin: JSON.stringify(message.origin),
-    received_at: message.receivedAt,
-    expires_at: message.expiresAt ?? null,
-  }
+/** A message's column values in {@link MESSAGE_COLUMN_NAMES} order; `correlationData` travels as base64 inside the JSON. */
+export function messageValues(message: Message): unknown[] {
+  return [
+    message.id,
+    message.topic,
+    message.payload,
+    message.qos,
+    message.retain ? 1 : 0,
+    encodeProperties(message.properties),
+    JSON.stringify(message.origin),
+    message.receivedAt,
+    message.expiresAt ?? null,
+  ]
 }
 
 /** The message a row holds, field for field as it was stored. */

@@ -63,6 +63,11 @@ function openChecked(file: string, storage: StorageConfig): Database.Database {
     if (db.pragma('page_count', { simple: true }) === 0) db.pragma('auto_vacuum = INCREMENTAL')
     db.pragma('journal_mode = WAL')
     db.pragma(`synchronous = ${storage.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
+    // Queue rows are inserted and deleted within moments, so the same few pages change in every commit:
+    // checkpointing every 10,000 WAL pages (about 40 MB) instead of SQLite's 1,000 copies each page
+    // once instead of ten times and fsyncs a tenth as often; the WAL file is cut back to 64 MB after.
+    db.pragma('wal_autocheckpoint = 10000')
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`)
     const check = db.pragma('quick_check', { simple: false }) as Array<{ quick_check: string }>
     const problems = check.map((row) => row.quick_check).filter((r) => r !== 'ok')
     if (problems.length > 0) {

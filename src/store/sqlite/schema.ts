@@ -49,8 +49,6 @@ const MIGRATIONS: string[] = [
     subscription_ids TEXT,
     ${MESSAGE_COLUMNS}
   ) STRICT;
-  CREATE INDEX outgoing_by_client ON outgoing (client_id, seq);
-  CREATE INDEX outgoing_by_expiry ON outgoing (expires_at) WHERE expires_at IS NOT NULL;
   CREATE TABLE incoming (client_id TEXT NOT NULL, packet_id INTEGER NOT NULL, PRIMARY KEY (client_id, packet_id)) STRICT, WITHOUT ROWID;
   CREATE TABLE rules (id TEXT PRIMARY KEY, definition TEXT NOT NULL, enabled INTEGER NOT NULL, updated_at INTEGER NOT NULL) STRICT;
   `,

@@ -1,13 +1,13 @@
 import type Database from 'better-sqlite3'
 import type { QoS } from '../../message.js'
 import type { SessionRecord, StoredSubscription } from '../session-store.js'
-import { fromMessageRow, MESSAGE_COLUMN_NAMES, MESSAGE_PARAMS, toMessageRow, type MessageRow } from './message-row.js'
+import { fromMessageRow, MESSAGE_COLUMN_NAMES, MESSAGE_PARAMS, messageValues, type MessageRow } from './message-row.js'
 
 /** The prepared statements of the session store; each runs inside the group commit's transaction. */
 export interface SessionStatements {
   /** Replace a session row with its subscriptions and delayed will. */
   writeSession(record: SessionRecord): void
-  /** Remove a session and everything queued or in flight for it. */
+  /** Remove a session, its subscriptions, will and QoS 2 inbound ids (outgoing rows go by seq). */
   deleteSession(clientId: string): void
   markSent: Database.Statement<[number, number]>
   markReleased: Database.Statement<[number]>
@@ -36,8 +36,8 @@ export function prepareSessionStatements(db: Database.Database): SessionStatemen
     `INSERT INTO subscriptions (client_id, position, filter, qos, no_local, retain_as_published, retain_handling, subscription_id)
      VALUES (@client_id, @position, @filter, @qos, @no_local, @retain_as_published, @retain_handling, @subscription_id)`,
   )
-  const insertWill = db.prepare(`INSERT INTO wills (client_id, publish_at, ${MESSAGE_COLUMN_NAMES}) VALUES (@client_id, @publish_at, ${MESSAGE_PARAMS})`)
-  const byClient = ['sessions', 'subscriptions', 'wills', 'outgoing', 'incoming'].map((table) => ({
+  const insertWill = db.prepare(`INSERT INTO wills (client_id, publish_at, ${MESSAGE_COLUMN_NAMES}) VALUES (?, ?, ${MESSAGE_PARAMS})`)
+  const byClient = ['sessions', 'subscriptions', 'wills', 'incoming'].map((table) => ({
     table,
     statement: db.prepare<[string]>(`DELETE FROM ${table} WHERE client_id = ?`),
   }))
@@ -49,10 +49,10 @@ export function prepareSessionStatements(db: Database.Database): SessionStatemen
       upsertSession.run(record.clientId, record.protocolVersion, record.expiryInterval, record.disconnectedAt ?? null)
       deleteFrom(['subscriptions', 'wills'], record.clientId)
       record.subscriptions.forEach((s, position) => insertSubscription.run(toSubscriptionRow(record.clientId, position, s)))
-      if (record.will !== undefined) insertWill.run({ client_id: record.clientId, publish_at: record.will.publishAt, ...toMessageRow(record.will.message) })
+      if (record.will !== undefined) insertWill.run(record.clientId, record.will.publishAt, ...messageValues(record.will.message))
     },
     deleteSession(clientId) {
-      deleteFrom(['sessions', 'subscriptions', 'wills', 'outgoing', 'incoming'], clientId)
+      deleteFrom(['sessions', 'subscriptions', 'wills', 'incoming'], clientId)
     },
     markSent: db.prepare("UPDATE outgoing SET state = 'sent', packet_id = ? WHERE seq = ?"),
     markReleased: db.prepare("UPDATE outgoing SET state = 'released' WHERE seq = ?"),

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import type { QoS } from '../../message.js'
 import type { OutgoingEntry, OutgoingInput, SessionRecord, SessionStore, StoredSubscription } from '../session-store.js'
 import type { GroupCommit } from './group-commit.js'
-import { fromMessageRow, MESSAGE_COLUMN_NAMES, MESSAGE_PARAMS, toMessageRow, type MessageRow } from './message-row.js'
+import { fromMessageRow, MESSAGE_COLUMN_NAMES, MESSAGE_PARAMS, messageValues, type MessageRow } from './message-row.js'
 import { prepareSessionStatements, readSessionRecords, type SessionStatements } from './session-rows.js'
 
 /** What the store keeps in memory of one outgoing entry: enough to answer queueSize() and find by packet id. */
@@ -46,11 +46,9 @@ export class SqliteSessionStore implements SessionStore {
     this.sql = prepareSessionStatements(db)
     this.insertOutgoing = db.prepare(
       `INSERT INTO outgoing (seq, client_id, state, packet_id, delivery_qos, delivery_retain, subscription_ids, ${MESSAGE_COLUMN_NAMES})
-       VALUES (@seq, @client_id, @state, @packet_id, @delivery_qos, @delivery_retain, @subscription_ids, ${MESSAGE_PARAMS})`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ${MESSAGE_PARAMS})`,
     )
-    this.selectOutgoing = db.prepare(
-      `SELECT seq, state, packet_id, delivery_qos, delivery_retain, subscription_ids, ${MESSAGE_COLUMN_NAMES} FROM outgoing WHERE client_id = ? ORDER BY seq`,
-    )
+    this.selectOutgoing = db.prepare(`SELECT seq, state, packet_id, delivery_qos, delivery_retain, subscription_ids, ${MESSAGE_COLUMN_NAMES} FROM outgoing WHERE seq = ?`)
     for (const record of readSessionRecords(db)) this.records.set(record.clientId, record)
     this.loadIndex(db)
   }
@@ -67,9 +65,13 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   delete(clientId: string): Promise<void> {
+    const seqs = [...(this.clients.get(clientId)?.entries.keys() ?? [])]
     this.records.delete(clientId)
     this.clients.delete(clientId)
-    return this.commits.write(() => this.sql.deleteSession(clientId))
+    return this.commits.write(() => {
+      this.sql.deleteSession(clientId)
+      for (const seq of seqs) this.sql.deleteOutgoing.run(seq)
+    })
   }
 
   async list(): Promise<SessionRecord[]> {
@@ -85,18 +87,18 @@ export class SqliteSessionStore implements SessionStore {
     index.entries.set(entry.seq, meta)
     if (meta.state === 'queued') countQueued(index, meta, 1)
     else if (meta.packetId !== undefined) index.inflight.set(meta.packetId, entry.seq)
-    const row = {
-      seq: entry.seq,
-      client_id: clientId,
-      state: entry.state,
-      packet_id: entry.packetId ?? null,
-      delivery_qos: entry.qos,
-      delivery_retain: entry.retain ? 1 : 0,
-      subscription_ids: entry.subscriptionIds === undefined ? null : JSON.stringify(entry.subscriptionIds),
-      ...toMessageRow(entry.message),
-    }
+    const values = [
+      entry.seq,
+      clientId,
+      entry.state,
+      entry.packetId ?? null,
+      entry.qos,
+      entry.retain ? 1 : 0,
+      entry.subscriptionIds === undefined ? null : JSON.stringify(entry.subscriptionIds),
+      ...messageValues(entry.message),
+    ]
     return this.commits.write(() => {
-      this.insertOutgoing.run(row)
+      this.insertOutgoing.run(values)
       return { ...entry }
     })
   }
@@ -138,9 +140,11 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async outgoing(clientId: string): Promise<OutgoingEntry[]> {
-    if ((this.clients.get(clientId)?.entries.size ?? 0) === 0) return []
-    // the open transaction of this turn is on the same connection, so uncommitted writes are seen
-    return (this.selectOutgoing.all(clientId) as OutgoingRow[]).map(fromOutgoingRow)
+    // The index knows the client's entries in order; rows are found by primary key, so the table needs
+    // no index by client (every insert and delete would pay for one). The open transaction of this turn
+    // is on the same connection, so uncommitted writes are seen.
+    const seqs = this.clients.get(clientId)?.entries.keys() ?? []
+    return Array.from(seqs, (seq) => fromOutgoingRow(this.selectOutgoing.get(seq) as OutgoingRow))
   }
 
   async queueSize(clientId: string): Promise<{ count: number; bytes: number }> {
