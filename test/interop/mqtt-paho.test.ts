@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { dirname, resolve } from 'node:path'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { pythonHasModule, runTool, skipWithout } from '../helpers/external-binary.js'
 import { portOf, startTestHub } from '../helpers/hub.js'
@@ -12,7 +12,7 @@ import { portOf, startTestHub } from '../helpers/hub.js'
 const PYTHON = '/usr/bin/python3'
 const here = dirname(fileURLToPath(import.meta.url))
 // the script stays in test/interop/ (tsc does not copy it to dist/): from dist/test/interop, go back up
-const SCRIPT = resolve(here, import.meta.url.endsWith('.ts') ? '.' : '../../../test/interop', 'paho-v5-client.py')
+const SCRIPT = resolve(here, import.meta.url.endsWith('.ts') ? '.' : '../../../test/interop', 'paho-client.py')
 
 interface PahoResult {
   subConnack: { reasonCode: number; properties: Record<string, unknown> }
@@ -29,14 +29,23 @@ interface PahoResult {
   }>
 }
 
+/** Run the Paho script (test/interop/paho-client.py) against a port with a protocol level. */
+async function runPaho(port: number, protocol: '5' | '311' | '31'): Promise<PahoResult> {
+  const run = await runTool(PYTHON, [SCRIPT, '127.0.0.1', String(port), `interop/paho${protocol}`, protocol], { timeoutMs: 30_000 })
+  assert.equal(run.code, 0, `paho client failed: ${run.stderr}`)
+  return JSON.parse(run.stdout) as PahoResult
+}
+
+function missingPaho(t: TestContext): boolean {
+  return skipWithout(t, PYTHON, 'python3-paho-mqtt is not installed for /usr/bin/python3', () => pythonHasModule(PYTHON, 'paho.mqtt.client'))
+}
+
 test('paho-mqtt connects with MQTT 5, subscribes at QoS 2 and receives QoS 1 and 2 publishes with their properties', async (t) => {
-  if (skipWithout(t, PYTHON, 'python3-paho-mqtt is not installed for /usr/bin/python3', () => pythonHasModule(PYTHON, 'paho.mqtt.client'))) return
+  if (missingPaho(t)) return
   const hub = await startTestHub()
   t.after(() => hub.close())
 
-  const run = await runTool(PYTHON, [SCRIPT, '127.0.0.1', String(portOf(hub, 'mqtt')), 'interop/paho'], { timeoutMs: 30_000 })
-  assert.equal(run.code, 0, `paho client failed: ${run.stderr}`)
-  const result = JSON.parse(run.stdout) as PahoResult
+  const result = await runPaho(portOf(hub, 'mqtt'), '5')
 
   // MQTT 5 §3.2.2.2: CONNACK reason code 0 (Success) for both clients
   assert.equal(result.subConnack.reasonCode, 0)
@@ -46,8 +55,8 @@ test('paho-mqtt connects with MQTT 5, subscribes at QoS 2 and receives QoS 1 and
   assert.deepEqual(
     result.messages.map((m) => [m.topic, m.qos, m.payload]),
     [
-      ['interop/paho/qos1', 1, '{"qos": 1}'],
-      ['interop/paho/qos2', 2, '{"qos": 2}'],
+      ['interop/paho5/qos1', 1, '{"qos": 1}'],
+      ['interop/paho5/qos2', 2, '{"qos": 2}'],
     ],
   )
   for (const message of result.messages) {
@@ -58,7 +67,27 @@ test('paho-mqtt connects with MQTT 5, subscribes at QoS 2 and receives QoS 1 and
       ['unit', 'C'],
     ])
     assert.equal(message.contentType, 'application/json')
-    assert.equal(message.responseTopic, 'interop/paho-replies/1')
+    assert.equal(message.responseTopic, 'interop/paho5-replies/1')
     assert.equal(message.correlationData, 'req-42')
   }
 })
+
+for (const protocol of ['311', '31'] as const) {
+  test(`paho-mqtt connects with MQTT ${protocol === '311' ? '3.1.1' : '3.1'}, subscribes at QoS 2 and receives QoS 1 and 2 publishes`, async (t) => {
+    if (missingPaho(t)) return
+    const hub = await startTestHub()
+    t.after(() => hub.close())
+    const result = await runPaho(portOf(hub, 'mqtt'), protocol)
+    // 3.1.1 §3.2.2.3 return code 0 (accepted); §3.9.3 SUBACK grants QoS 2
+    assert.equal(result.subConnack.reasonCode, 0)
+    assert.equal(result.pubConnack.reasonCode, 0)
+    assert.deepEqual(result.subscribeReasonCodes, [2])
+    assert.deepEqual(
+      result.messages.map((m) => [m.topic, m.qos, m.payload]),
+      [
+        [`interop/paho${protocol}/qos1`, 1, '{"qos": 1}'],
+        [`interop/paho${protocol}/qos2`, 2, '{"qos": 2}'],
+      ],
+    )
+  })
+}

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""Drive a broker with Eclipse Paho (python3-paho-mqtt, MQTT 5) for test/interop/mqtt-paho.test.ts.
+"""Drive a broker with Eclipse Paho (python3-paho-mqtt) for test/interop/mqtt-paho.test.ts.
 
-Usage: paho-v5-client.py HOST PORT TOPIC_PREFIX
+Usage: paho-client.py HOST PORT TOPIC_PREFIX [5|311|31]
 
-A subscriber connects with MQTTv5 and subscribes to PREFIX/# at QoS 2; a publisher connects with MQTTv5
-and publishes one QoS 1 and one QoS 2 message carrying MQTT 5 properties. Prints one JSON document with
-what both clients saw, and exits 0; exits 1 with a message on stderr if anything fails or times out.
+A subscriber connects (MQTT 5 unless told otherwise) and subscribes to PREFIX/# at QoS 2; a publisher
+connects and publishes one QoS 1 and one QoS 2 message, with MQTT 5 properties when the protocol has
+them. Prints one JSON document with what both clients saw, and exits 0; exits 1 with a message on
+stderr if anything fails or times out.
 """
 import json
 import sys
@@ -16,6 +17,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 TIMEOUT = 10.0
+PROTOCOLS = {"5": mqtt.MQTTv5, "311": mqtt.MQTTv311, "31": mqtt.MQTTv31}
 
 
 def wait(event, what):
@@ -23,20 +25,24 @@ def wait(event, what):
         raise TimeoutError(f"timed out waiting for {what}")
 
 
-def connect(client_id, host, port, result, key):
+def connect(client_id, host, port, protocol, result, key):
     connected = threading.Event()
-    client = mqtt.Client(client_id=client_id, protocol=mqtt.MQTTv5)
+    client = mqtt.Client(client_id=client_id, protocol=protocol, clean_session=None if protocol == mqtt.MQTTv5 else True)
 
-    def on_connect(_client, _userdata, flags, reason_code, properties):
+    def on_connect(_client, _userdata, flags, reason_code, properties=None):
+        # MQTT 5 gives a ReasonCodes object, 3.1.x the CONNACK return code as an int
         result[key] = {
-            "reasonCode": reason_code.value,
+            "reasonCode": getattr(reason_code, "value", reason_code),
             "sessionPresent": bool(flags.get("session present")),
             "properties": properties.json() if properties is not None else {},
         }
         connected.set()
 
     client.on_connect = on_connect
-    client.connect(host, port, keepalive=30, clean_start=True)
+    if protocol == mqtt.MQTTv5:
+        client.connect(host, port, keepalive=30, clean_start=True)
+    else:
+        client.connect(host, port, keepalive=30)
     client.loop_start()
     wait(connected, f"CONNACK for {client_id}")
     return client
@@ -44,18 +50,20 @@ def connect(client_id, host, port, result, key):
 
 def main():
     host, port, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    protocol = PROTOCOLS[sys.argv[4] if len(sys.argv) > 4 else "5"]
     result = {"messages": []}
     got_all = threading.Event()
     subscribed = threading.Event()
 
-    sub = connect(f"{prefix}-sub", host, port, result, "subConnack")
+    sub = connect(f"{prefix}-sub", host, port, protocol, result, "subConnack")
 
-    def on_subscribe(_client, _userdata, _mid, reason_codes, _properties):
-        result["subscribeReasonCodes"] = [rc.value for rc in reason_codes]
+    def on_subscribe(_client, _userdata, _mid, granted, _properties=None):
+        # MQTT 5: ReasonCodes objects; 3.1.x: the granted QoS levels as ints
+        result["subscribeReasonCodes"] = [getattr(rc, "value", rc) for rc in granted]
         subscribed.set()
 
     def on_message(_client, _userdata, message):
-        props = message.properties
+        props = getattr(message, "properties", None)
         result["messages"].append({
             "topic": message.topic,
             "qos": message.qos,
@@ -73,12 +81,14 @@ def main():
     sub.subscribe(f"{prefix}/#", qos=2)
     wait(subscribed, "SUBACK")
 
-    pub = connect(f"{prefix}-pub", host, port, result, "pubConnack")
-    props = Properties(PacketTypes.PUBLISH)
-    props.UserProperty = [("sensor", "paho"), ("unit", "C")]
-    props.ContentType = "application/json"
-    props.ResponseTopic = f"{prefix}-replies/1"
-    props.CorrelationData = b"req-42"
+    pub = connect(f"{prefix}-pub", host, port, protocol, result, "pubConnack")
+    props = None
+    if protocol == mqtt.MQTTv5:
+        props = Properties(PacketTypes.PUBLISH)
+        props.UserProperty = [("sensor", "paho"), ("unit", "C")]
+        props.ContentType = "application/json"
+        props.ResponseTopic = f"{prefix}-replies/1"
+        props.CorrelationData = b"req-42"
     for qos in (1, 2):
         info = pub.publish(f"{prefix}/qos{qos}", payload=json.dumps({"qos": qos}), qos=qos, properties=props)
         # returns once PUBACK (QoS 1) or PUBCOMP (QoS 2) has arrived
@@ -98,5 +108,5 @@ if __name__ == "__main__":
     try:
         main()
     except Exception as error:  # report any failure to the calling test, never hang
-        print(f"paho-v5-client: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"paho-client: {type(error).__name__}: {error}", file=sys.stderr)
         sys.exit(1)
