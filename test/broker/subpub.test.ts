@@ -65,3 +65,37 @@ test('a # subscriber does not get $SYS topics, a $SYS/# one does [MQTT-4.7.2-1]'
   await gotSys
   await expectNoMessage(all)
 })
+
+test('subscribe and unsubscribe emit session events; counters follow the traffic', async (t) => {
+  const hub = await startTestHub()
+  t.after(() => hub.close())
+  const variant = { transport: 'tcp', protocolVersion: 5 } as const
+  const events: string[] = []
+  hub.ctx.events.on('session_subscribed', (e) => events.push(`+${e.filter}@${e.qos}`))
+  hub.ctx.events.on('session_unsubscribed', (e) => events.push(`-${e.filter}`))
+  const sub = await connectClient(t, hub, variant)
+  const pub = await connectClient(t, hub, variant)
+  assert.equal(hub.ctx.stats.connections, 2)
+  await sub.subscribeAsync('count/#', { qos: 1 })
+  const bytesOutBefore = hub.ctx.stats.bytesOut
+  const received = collect(sub, 3)
+  for (const n of [1, 2, 3]) await pub.publishAsync('count/x', String(n), { qos: 1 })
+  await received
+  await sub.unsubscribeAsync('count/#')
+  assert.deepEqual(events, ['+count/#@1', '-count/#'])
+  assert.equal(hub.ctx.stats.messagesIn.mqtt, 3)
+  assert.equal(hub.ctx.stats.messagesOut.mqtt, 3)
+  assert.ok(hub.ctx.stats.bytesOut > bytesOutBefore)
+  assert.deepEqual(hub.ctx.inspect.subscriptions(), [])
+})
+
+test('overlapping subscriptions get one copy each, with their own QoS [MQTT-3.3.4-2]', async (t) => {
+  const hub = await startTestHub()
+  t.after(() => hub.close())
+  const variant = { transport: 'tcp', protocolVersion: 4 } as const
+  const sub = await connectClient(t, hub, variant)
+  await sub.subscribeAsync({ 'overlap/#': { qos: 0 }, 'overlap/+': { qos: 1 } })
+  const received = collect(sub, 2)
+  await hub.broker.publish({ topic: 'overlap/x', payload: Buffer.from('x'), qos: 1 }, { protocol: 'system' })
+  assert.deepEqual((await received).map((m) => m.packet.qos).sort(), [0, 1])
+})
