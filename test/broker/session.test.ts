@@ -142,3 +142,46 @@ test('a persistent session survives a hub restart: subscriptions keep queueing a
   back.connect()
   assert.deepEqual((await received).map((m) => m.topic), ['restart/before', 'restart/after'])
 })
+
+test('after a restart a pending delayed will is published on time and a QoS 2 packet id awaiting PUBREL is still known [MQTT-4.3.3-9]', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'junction-session-'))
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }))
+  const config = { storage: { driver: 'sqlite' as const, dataDir } }
+  const first = await startTestHub(config)
+  const willId = clientId('will')
+  const dying = await RawClient.open(t, first, 5)
+  await dying.connect({
+    clientId: willId,
+    clean: false,
+    properties: { sessionExpiryInterval: 600 },
+    will: { topic: 'restart/will', payload: Buffer.from('late'), qos: 1, retain: true, properties: { willDelayInterval: 2 } },
+  })
+  dying.socket.destroy()
+  await dying.waitClosed()
+  const qos2Id = clientId('qos2')
+  const publisher = await RawClient.open(t, first, 4)
+  await publisher.connect({ clientId: qos2Id, clean: false })
+  const publish: IPublishPacket = { cmd: 'publish', topic: 'restart/qos2', payload: Buffer.from('once'), qos: 2, messageId: 9, retain: true, dup: false }
+  publisher.send(publish)
+  await publisher.next('pubrec')
+  publisher.socket.destroy()
+  await publisher.waitClosed()
+  await first.close()
+
+  const second = await startTestHub(config)
+  t.after(() => second.close())
+  const watcher = await connectClient(t, second, { transport: 'tcp', protocolVersion: 4 })
+  await watcher.subscribeAsync('restart/will', { qos: 1 })
+  const will = collect(watcher, 1, 8000)
+  // The resent PUBLISH is acknowledged but not routed again: the retained copy stays the first one
+  const again = await RawClient.open(t, second, 4)
+  assert.equal((await again.connect({ clientId: qos2Id, clean: false })).sessionPresent, true)
+  const retainedBefore = await second.ctx.retained.get('restart/qos2')
+  again.send({ ...publish, dup: true, payload: Buffer.from('twice') })
+  await again.next('pubrec')
+  again.send({ cmd: 'pubrel', messageId: 9 })
+  await again.next('pubcomp')
+  assert.equal((await second.ctx.retained.get('restart/qos2'))?.payload.toString(), 'once')
+  assert.equal(retainedBefore?.id, (await second.ctx.retained.get('restart/qos2'))?.id)
+  assert.equal((await will)[0]?.payload.toString(), 'late')
+})

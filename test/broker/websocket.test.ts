@@ -62,3 +62,19 @@ test('TLS (mqtts) and secure WebSocket (wss) listeners open when configured and 
   await secureWs.publishAsync('tls/x', 'encrypted')
   assert.equal((await received)[0]?.payload.toString(), 'encrypted')
 })
+
+test('listeners bound to ::1 accept IPv6 clients on TCP and WebSocket', async (t) => {
+  const hub = await startTestHub({ mqtt: { tcp: { host: '::1' }, ws: { host: '::1' } } })
+  t.after(() => hub.close())
+  assert.match(hub.listeners().find((l) => l.name === 'mqtt')?.url ?? '', /^mqtt:\/\/\[::1\]:\d+$/)
+  const tcp = await mqtt.connectAsync(`mqtt://[::1]:${portOf(hub, 'mqtt')}`, { reconnectPeriod: 0 })
+  t.after(() => tcp.end(true))
+  // MQTT.js rebuilds WebSocket URLs from the host name, so the brackets go into it
+  const ws = await mqtt.connectAsync({ protocol: 'ws', hostname: '[::1]', port: portOf(hub, 'ws'), path: '/mqtt', reconnectPeriod: 0, protocolVersion: 5 })
+  t.after(() => ws.end(true))
+  await tcp.subscribeAsync('v6/#')
+  const received = collect(tcp, 1)
+  await ws.publishAsync('v6/x', 'over ::1')
+  assert.equal((await received)[0]?.payload.toString(), 'over ::1')
+  assert.equal(hub.ctx.inspect.clients().every((c) => c.remoteAddress === '::1'), true)
+})
