@@ -3,8 +3,9 @@ import type { HubContext, HubEvents, Unsubscribe } from '../hub-context.js'
 import type { Logger } from '../log.js'
 import type { Message } from '../message.js'
 import type { ActionDeps, Trigger } from './actions/index.js'
-import { compileRule, describeSource, type CompiledRule, type RuleSource } from './compile-rule.js'
 import { HubError } from '../errors.js'
+import { compileRule, describeSource, type CompiledRule, type RuleSource } from './compile-rule.js'
+import { encodeDeadLetter, type FailedAction } from './dead-letter.js'
 import { assertNoRuleLoop } from './loop-check.js'
 import { RuleMetricsRecorder, type RuleCounts } from './metrics.js'
 import { readRuleFile } from './rule-files.js'
@@ -291,21 +292,14 @@ export class RulesEngine {
   }
 
   /** Log a failure and, when the rule has a dead-letter topic, publish it there as JSON. */
-  private reportFailure(rule: CompiledRule, error: unknown, trigger: Trigger, action: { index: number; kind: string; fields: Record<string, Value> } | undefined): void {
+  private reportFailure(rule: CompiledRule, error: unknown, trigger: Trigger, action: FailedAction | undefined): void {
     const message = error instanceof Error ? error.message : String(error)
     this.log.warn({ rule: rule.id, action: action?.kind, err: error }, `rule ${rule.id} failed: ${message}`)
     const topic = rule.definition.deadLetterTopic
     if (topic === undefined || this.abort.signal.aborted) return
-    const original = trigger.message
-    const letter = {
-      rule: rule.id,
-      error: message,
-      ...(action === undefined ? {} : { action: { index: action.index, kind: action.kind }, fields: action.fields }),
-      message: original === undefined ? null : describeMessage(original),
-      timestamp: Date.now(),
-    }
+    const letter = encodeDeadLetter(rule.id, message, trigger.message, action)
     const publishing = this.ctx
-      .publish({ topic, payload: Buffer.from(JSON.stringify(letter), 'utf8'), qos: 1 }, { protocol: 'rule', ruleId: rule.id, hops: trigger.hops + 1 })
+      .publish({ topic, payload: letter, qos: 1 }, { protocol: 'rule', ruleId: rule.id, hops: trigger.hops + 1 })
       .then(
         () => undefined,
         (failure: unknown) => this.log.error({ rule: rule.id, err: failure, topic }, 'publishing to the dead-letter topic failed'),
@@ -318,21 +312,4 @@ function appendTo<K>(map: Map<K, CompiledRule[]>, key: K, rule: CompiledRule): v
   const list = map.get(key)
   if (list === undefined) map.set(key, [rule])
   else list.push(rule)
-}
-
-/** The original message in a dead letter: text payloads as text, anything else as base64. */
-function describeMessage(message: Message): Record<string, unknown> {
-  const text = message.payload.toString('utf8')
-  const isText = Buffer.from(text, 'utf8').equals(message.payload)
-  return {
-    id: message.id,
-    topic: message.topic,
-    qos: message.qos,
-    retain: message.retain,
-    payload: isText ? text : message.payload.toString('base64'),
-    encoding: isText ? 'utf8' : 'base64',
-    protocol: message.origin.protocol,
-    ...(message.origin.clientId === undefined ? {} : { clientid: message.origin.clientId }),
-    timestamp: message.receivedAt,
-  }
 }
