@@ -129,6 +129,31 @@ test('an event rule fires when an MQTT client connects', async (t) => {
   assert.deepEqual(message, { topic: 'presence/thermostat-1', payload: 'online v5' })
 })
 
+test('event rules fire on MQTT subscribe, unsubscribe and disconnect', async (t) => {
+  const file = writeRules(ruleDir(t), 'rules.yaml', `
+- id: sessions
+  sql: |
+    SELECT event, clientid, topic AS filter, qos, reason
+    FROM "$events/session_subscribed", "$events/session_unsubscribed", "$events/client_disconnected"
+    WHERE clientid = 'panel-1'
+  actions:
+    - republish: { topic: "audit/\${event}" }
+`)
+  const hub = await startTestHub({ rules: { files: [file] } })
+  t.after(() => hub.close())
+  const { received } = await subscriber(t, hub, 'audit/#')
+  const panel = await mqtt.connectAsync(`mqtt://127.0.0.1:${portOf(hub, 'mqtt')}`, { clientId: 'panel-1', protocolVersion: 5, reconnectPeriod: 0 })
+  await panel.subscribeAsync('rooms/+/light', { qos: 1 })
+  await panel.unsubscribeAsync('rooms/+/light')
+  await panel.endAsync()
+  await waitFor('three audit messages', () => (received.length >= 3 ? true : undefined))
+  const byTopic = Object.fromEntries(received.map((m) => [m.topic, JSON.parse(m.payload) as Record<string, unknown>]))
+  assert.deepEqual(byTopic['audit/session_subscribed'], { event: 'session_subscribed', clientid: 'panel-1', filter: 'rooms/+/light', qos: 1, reason: null })
+  assert.deepEqual(byTopic['audit/session_unsubscribed'], { event: 'session_unsubscribed', clientid: 'panel-1', filter: 'rooms/+/light', qos: null, reason: null })
+  assert.equal(byTopic['audit/client_disconnected']?.event, 'client_disconnected')
+  assert.equal(typeof byTopic['audit/client_disconnected']?.reason, 'string')
+})
+
 test('rules that feed each other are refused when the hub starts, with the cycle named', async (t) => {
   const file = writeRules(ruleDir(t), 'rules.yaml', `
 - id: forward
