@@ -110,11 +110,17 @@ export async function createHub(input: HubConfigInput | HubConfig = {}, options:
     broker,
     listeners,
     async start() {
-      await mqtt.start()
-      for (const plugin of plugins) {
-        if (!plugin.enabled) continue
-        await plugin.bridge.start(ctx, plugin.config as never)
-        started.push(plugin.bridge)
+      try {
+        await mqtt.start()
+        for (const plugin of plugins) {
+          if (!plugin.enabled) continue
+          await plugin.bridge.start(ctx, plugin.config as never)
+          started.push(plugin.bridge)
+        }
+      } catch (error) {
+        // what did start (listeners, bridges) must not stay open: the process would hang on a bad rule file
+        await (this as Hub).close()
+        throw error
       }
       listening = true
       log.info({ listeners: listeners() }, 'junction started')
