@@ -3,8 +3,9 @@ import { HubError } from '../../errors.js'
 import type { Logger } from '../../log.js'
 
 interface Waiter {
-  resolve(): void
+  resolve(value: unknown): void
   reject(error: unknown): void
+  result: unknown
 }
 
 /**
@@ -44,7 +45,7 @@ export class GroupCommit {
       if (!this.db.inTransaction) this.failAll(error)
       return Promise.reject(storeError(error))
     }
-    return new Promise<T>((resolve, reject) => this.waiters.push({ resolve: () => resolve(result), reject }))
+    return new Promise<T>((resolve, reject) => this.waiters.push({ resolve: resolve as (value: unknown) => void, reject, result }))
   }
 
   /** Commit whatever is pending now (close, housekeeping). */
@@ -77,7 +78,7 @@ export class GroupCommit {
     }
     this.counters.commits++
     this.counters.writes += waiters.length
-    for (const w of waiters) w.resolve()
+    for (const w of waiters) w.resolve(w.result)
   }
 
   private failAll(error: unknown): void {

@@ -18,9 +18,12 @@ export const MESSAGE_COLUMN_NAMES = 'message_id, topic, payload, qos, retain, pr
 /** Positional parameters matching {@link MESSAGE_COLUMN_NAMES} (positional binding is the cheaper kind). */
 export const MESSAGE_PARAMS = '?, ?, ?, ?, ?, ?, ?, ?, ?'
 
-/** A message's column values in {@link MESSAGE_COLUMN_NAMES} order; `correlationData` travels as base64 inside the JSON. */
-export function messageValues(message: Message): unknown[] {
-  return [
+/**
+ * Append a message's column values in {@link MESSAGE_COLUMN_NAMES} order to `values` (one array per
+ * row on the hot path); `correlationData` travels as base64 inside the JSON.
+ */
+export function pushMessageValues(values: unknown[], message: Message): unknown[] {
+  values.push(
     message.id,
     message.topic,
     message.payload,
@@ -30,7 +33,8 @@ export function messageValues(message: Message): unknown[] {
     JSON.stringify(message.origin),
     message.receivedAt,
     message.expiresAt ?? null,
-  ]
+  )
+  return values
 }
 
 /** The message a row holds, field for field as it was stored. */

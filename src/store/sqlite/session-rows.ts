@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import type { QoS } from '../../message.js'
 import type { SessionRecord, StoredSubscription } from '../session-store.js'
-import { fromMessageRow, MESSAGE_COLUMN_NAMES, MESSAGE_PARAMS, messageValues, type MessageRow } from './message-row.js'
+import { fromMessageRow, MESSAGE_COLUMN_NAMES, MESSAGE_PARAMS, pushMessageValues, type MessageRow } from './message-row.js'
 
 /** The prepared statements of the session store; each runs inside the group commit's transaction. */
 export interface SessionStatements {
@@ -49,7 +49,7 @@ export function prepareSessionStatements(db: Database.Database): SessionStatemen
       upsertSession.run(record.clientId, record.protocolVersion, record.expiryInterval, record.disconnectedAt ?? null)
       deleteFrom(['subscriptions', 'wills'], record.clientId)
       record.subscriptions.forEach((s, position) => insertSubscription.run(toSubscriptionRow(record.clientId, position, s)))
-      if (record.will !== undefined) insertWill.run(record.clientId, record.will.publishAt, ...messageValues(record.will.message))
+      if (record.will !== undefined) insertWill.run(pushMessageValues([record.clientId, record.will.publishAt], record.will.message))
     },
     deleteSession(clientId) {
       deleteFrom(['sessions', 'subscriptions', 'wills', 'incoming'], clientId)

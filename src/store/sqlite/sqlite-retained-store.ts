@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import type { Message } from '../../message.js'
 import { MemoryRetainedStore } from '../memory/memory-retained-store.js'
 import type { GroupCommit } from './group-commit.js'
-import { fromMessageRow, MESSAGE_COLUMN_NAMES, MESSAGE_PARAMS, messageValues, type MessageRow } from './message-row.js'
+import { fromMessageRow, MESSAGE_COLUMN_NAMES, MESSAGE_PARAMS, pushMessageValues, type MessageRow } from './message-row.js'
 
 /**
  * Retained messages in the `retained` table. The memory store it extends is the read mirror, loaded at
@@ -28,7 +28,7 @@ export class SqliteRetainedStore extends MemoryRetainedStore {
     // [MQTT-3.3.1-6] a retained message with an empty payload removes the retained message
     if (message.payload.length === 0) return this.delete(message.topic).then(() => undefined)
     this.messages.set(message.topic, message)
-    const values = messageValues(message)
+    const values = pushMessageValues([], message)
     return this.commits.write(() => {
       this.upsert.run(values)
     })

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import type { QoS } from '../../message.js'
 import type { OutgoingEntry, OutgoingInput, SessionRecord, SessionStore, StoredSubscription } from '../session-store.js'
 import type { GroupCommit } from './group-commit.js'
-import { fromMessageRow, MESSAGE_COLUMN_NAMES, MESSAGE_PARAMS, messageValues, type MessageRow } from './message-row.js'
+import { fromMessageRow, MESSAGE_COLUMN_NAMES, MESSAGE_PARAMS, pushMessageValues, type MessageRow } from './message-row.js'
 import { prepareSessionStatements, readSessionRecords, type SessionStatements } from './session-rows.js'
 
 /** What the store keeps in memory of one outgoing entry: enough to answer queueSize() and find by packet id. */
@@ -87,19 +87,22 @@ export class SqliteSessionStore implements SessionStore {
     index.entries.set(entry.seq, meta)
     if (meta.state === 'queued') countQueued(index, meta, 1)
     else if (meta.packetId !== undefined) index.inflight.set(meta.packetId, entry.seq)
-    const values = [
-      entry.seq,
-      clientId,
-      entry.state,
-      entry.packetId ?? null,
-      entry.qos,
-      entry.retain ? 1 : 0,
-      entry.subscriptionIds === undefined ? null : JSON.stringify(entry.subscriptionIds),
-      ...messageValues(entry.message),
-    ]
+    const values = pushMessageValues(
+      [
+        entry.seq,
+        clientId,
+        entry.state,
+        entry.packetId ?? null,
+        entry.qos,
+        entry.retain ? 1 : 0,
+        entry.subscriptionIds === undefined ? null : JSON.stringify(entry.subscriptionIds),
+      ],
+      entry.message,
+    )
+    // `entry` is a fresh object the store keeps no reference to, so it is returned without a copy
     return this.commits.write(() => {
       this.insertOutgoing.run(values)
-      return { ...entry }
+      return entry
     })
   }
 
