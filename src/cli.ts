@@ -1,9 +1,11 @@
 #!/usr/bin/env node
+import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig, resolveConfigFile } from './config/load.js'
 import { isHubError } from './errors.js'
 import { createHub, type Hub } from './index.js'
 import { createLogger } from './log.js'
+import { checkRuleFiles } from './rules/check-files.js'
 import { runRulesTestCommand } from './rules/test-command.js'
 import { VERSION as version } from './package-info.js'
 
@@ -61,8 +63,9 @@ async function start(args: string[]): Promise<number> {
 function checkConfig(args: string[]): number {
   const { positionals } = parseArgs({ args, allowPositionals: true, strict: true })
   const file = resolveConfigFile(positionals[0])
-  loadConfig(file)
-  process.stdout.write(`${file}: ok\n`)
+  const { config } = loadConfig(file)
+  const rules = checkRuleFiles(config.rules, dirname(file))
+  process.stdout.write(`${file}: ok${config.rules.files.length > 0 ? ` (${rules} rules)` : ''}\n`)
   return 0
 }
 

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util'
-import { HubError, isHubError } from '../errors.js'
+import { HubError } from '../errors.js'
+import { loopNodeOf } from './check-files.js'
 import { dryRun } from './dry-run.js'
-import { assertNoRuleLoop, type LoopNode } from './loop-check.js'
+import { assertNoRuleLoop } from './loop-check.js'
 import { readRuleFile } from './rule-files.js'
-import { ruleTestSchema, type RuleDefinition } from './rule-schema.js'
-import { compileSql } from './sql/compiler.js'
+import { ruleTestSchema } from './rule-schema.js'
 import { formatIssues } from './format-issues.js'
 
 /**
@@ -53,17 +53,4 @@ function parseSample(message: string | undefined, event: string | undefined): Om
   if (!result.success) throw new HubError('HUB_ERR_BAD_REQUEST', formatIssues('sample', result.error.issues))
   const { sql: _sql, ...rest } = result.data
   return rest
-}
-
-/** The loop-check view of a rule straight from its definition (a rule whose SQL is wrong has no sources). */
-function loopNodeOf(rule: RuleDefinition): LoopNode {
-  let filters: readonly string[] = []
-  try {
-    filters = compileSql(rule.sql).filters
-  } catch (error) {
-    if (!isHubError(error)) throw error
-  }
-  const outputs = rule.actions.flatMap((a) => (a.republish === undefined ? [] : [a.republish.topic]))
-  if (rule.deadLetterTopic !== undefined) outputs.push(rule.deadLetterTopic)
-  return { id: rule.id, filters, outputs }
 }

@@ -57,3 +57,28 @@ test('junction rules test exits 1 on a rule loop and on a message that is not JS
   assert.equal(bad.code, 1)
   assert.match(bad.stderr, /--message: not JSON/)
 })
+
+test('junction check-config also checks the rule files the config names', async (t) => {
+  const dir = ruleDir(t)
+  const config = writeRules(dir, 'junction.yaml', 'rules:\n  files: [a.yaml, b.yaml]\n')
+  writeRules(dir, 'a.yaml', '- id: to-b\n  sql: SELECT * FROM "a/#"\n  actions: [{ republish: { topic: "b/1" } }]\n')
+  writeRules(dir, 'b.yaml', '- id: fine\n  sql: SELECT * FROM "c/#"\n')
+  const ok = await cli(['check-config', config])
+  assert.equal(ok.code, 0, ok.stderr)
+  assert.equal(ok.stdout, `${config}: ok (2 rules)\n`)
+
+  writeRules(dir, 'b.yaml', '- id: to-a\n  sql: SELECT * FROM "b/+"\n  actions: [{ republish: { topic: "a/${clientid}" } }]\n')
+  const loop = await cli(['check-config', config])
+  assert.equal(loop.code, 1)
+  assert.match(loop.stderr, /rule loop: to-a -> to-b -> to-a/)
+
+  writeRules(dir, 'b.yaml', '- id: to-b\n  sql: SELECT * FROM "z"\n')
+  const duplicate = await cli(['check-config', config])
+  assert.equal(duplicate.code, 1)
+  assert.match(duplicate.stderr, /b\.yaml: rule "to-b": id: the id is already used by a rule from .*a\.yaml/)
+
+  writeRules(dir, 'b.yaml', '- id: bad-sql\n  sql: SELECT FROM "z"\n')
+  const sql = await cli(['check-config', config])
+  assert.equal(sql.code, 1)
+  assert.match(sql.stderr, /b\.yaml: rule "bad-sql": sql: SQL error at line 1, column 8/)
+})
