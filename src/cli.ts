@@ -14,7 +14,7 @@ const USAGE = `Usage: junction <command> [options]
 Commands:
   start [--config FILE]          run the hub (default config: $JUNCTION_CONFIG, ./config/junction.yaml, or the embedded one)
         [--recover]              move a damaged database file aside (timestamped) and start with an empty store
-  check-config [FILE]            validate a config file; exits 1 with the problems if it is wrong
+  check-config [FILE]            validate a config file and the rule files it names; exits 1 with the problems
   rules test FILE --message JSON run every rule in a rule file against a sample message, offline
                                  (--event JSON for $events rules); exits 1 on an invalid file or SQL
   help                           this text
