@@ -2,6 +2,7 @@ import { matchTopic } from '../../topic/match.js'
 import { checkTopicFilter, parseSharedFilter } from '../../topic/validate.js'
 import type { Expr, SelectField, SelectStatement, Value } from './ast.js'
 import { findFunction } from './functions.js'
+import { matchLike, parseLike, type LikePattern } from './like.js'
 import { parseSql } from './parser.js'
 import { EVENT_SOURCES, KNOWN_COLUMNS, type EventSource, type Row } from './row.js'
 import { sqlError } from './tokenizer.js'
@@ -245,37 +246,20 @@ function compileArithmetic(op: '+' | '-' | '*' | '/' | '%', left: Evaluator, rig
   }
 }
 
-/** LIKE: `%` any run of characters, `_` one character, `\` escapes the next one. */
+/** LIKE with a constant pattern parses it once; a computed pattern is parsed when it changes. */
 function compileLike(patternExpr: Expr, pattern: Evaluator): (row: Row, subject: string) => boolean {
   if (patternExpr.kind === 'literal') {
-    const re = likeToRegExp(toText(patternExpr.value))
-    return (_row, subject) => re.test(subject)
+    const parsed = parseLike(toText(patternExpr.value))
+    return (_row, subject) => matchLike(parsed, subject)
   }
-  let cachedPattern: string | undefined
-  let cachedRe: RegExp | undefined
+  let cachedText: string | undefined
+  let cached: LikePattern = []
   return (row, subject) => {
-    const p = toText(pattern(row))
-    if (p !== cachedPattern || cachedRe === undefined) {
-      cachedPattern = p
-      cachedRe = likeToRegExp(p)
+    const text = toText(pattern(row))
+    if (text !== cachedText) {
+      cachedText = text
+      cached = parseLike(text)
     }
-    return cachedRe.test(subject)
+    return matchLike(cached, subject)
   }
-}
-
-/** Translate a LIKE pattern to an anchored regular expression (no user regex syntax gets through). */
-export function likeToRegExp(pattern: string): RegExp {
-  let source = '^'
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string
-    if (c === '\\' && i + 1 < pattern.length) source += escapeRegExp(pattern[++i] as string)
-    else if (c === '%') source += '[\\s\\S]*'
-    else if (c === '_') source += '[\\s\\S]'
-    else source += escapeRegExp(c)
-  }
-  return new RegExp(`${source}$`, 'u')
-}
-
-function escapeRegExp(c: string): string {
-  return /[\\^$.*+?()[\]{}|]/.test(c) ? `\\${c}` : c
 }
