@@ -20,9 +20,13 @@ export function parseSql(source: string): SelectStatement {
 
 const COMPARISONS = new Set(['=', '!=', '<>', '<', '<=', '>', '>=', '=~'])
 
+/** Deepest nesting of parentheses, NOT and unary minus accepted; deeper SQL is an error, not a stack overflow. */
+const MAX_DEPTH = 200
+
 class Parser {
   private readonly tokens: Token[]
   private index = 0
+  private depth = 0
 
   constructor(private readonly source: string) {
     this.tokens = tokenize(source)
@@ -48,7 +52,20 @@ class Parser {
   }
 
   private parseExpr(): Expr {
-    return this.parseOr()
+    return this.nested(() => this.parseOr())
+  }
+
+  /** Run a recursive step, refusing SQL nested deeper than MAX_DEPTH. */
+  private nested<T>(step: () => T): T {
+    if (++this.depth > MAX_DEPTH) {
+      const token = this.peek()
+      throw sqlError(`the expression is nested more than ${MAX_DEPTH} levels deep`, token.line, token.column)
+    }
+    try {
+      return step()
+    } finally {
+      this.depth--
+    }
   }
 
   private parseField(): SelectField {
@@ -90,7 +107,7 @@ class Parser {
 
   private parseNot(): Expr {
     const token = this.peek()
-    if (this.acceptKeyword('NOT')) return { kind: 'unary', op: 'NOT', operand: this.parseNot(), pos: position(token) }
+    if (this.acceptKeyword('NOT')) return { kind: 'unary', op: 'NOT', operand: this.nested(() => this.parseNot()), pos: position(token) }
     return this.parseComparison()
   }
 
@@ -144,13 +161,13 @@ class Parser {
     const token = this.peek()
     if (token.kind === 'operator' && token.value === '-') {
       this.index++
-      const operand = this.parseUnary()
+      const operand = this.nested(() => this.parseUnary())
       if (operand.kind === 'literal' && typeof operand.value === 'number') return { ...operand, value: -operand.value, pos: position(token) }
       return { kind: 'unary', op: '-', operand, pos: position(token) }
     }
     if (token.kind === 'operator' && token.value === '+') {
       this.index++
-      return this.parseUnary()
+      return this.nested(() => this.parseUnary())
     }
     return this.parsePostfix()
   }

@@ -53,6 +53,8 @@ describe('rule SQL parser', () => {
     ['an invalid =~ filter', 'SELECT * FROM "t" WHERE topic =~ "a/b#"', 1, 34, /'#' must be the whole last level/],
     ['CASE without WHEN', 'SELECT CASE ELSE 1 END FROM "t"', 1, 13, /expected WHEN/],
     ['trailing text', 'SELECT 1 FROM "t" WHERE 1 = 1 2', 1, 31, /expected the end of the statement/],
+    ['parentheses nested too deep', `SELECT ${'('.repeat(300)}1${')'.repeat(300)} AS x`, 1, 208, /nested more than 200 levels deep/],
+    ['NOT repeated too often', `SELECT * FROM "t" WHERE ${'NOT '.repeat(300)}true`, 1, 825, /nested more than 200 levels deep/],
   ]
   for (const [name, sql, line, column, message] of errors) {
     test(`points at the line and column of ${name}`, () => {
