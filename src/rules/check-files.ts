@@ -25,7 +25,7 @@ export function checkRuleFiles(config: RulesConfig, configDir: string): number {
         if (!isHubError(error)) throw error
         throw new HubError(error.code, `${file}: rule "${rule.id}": sql: ${error.message}`, { details: error.details })
       }
-      if (rule.enabled) nodes.push(loopNodeOf(rule))
+      if (rule.enabled) nodes.push(toLoopNode(rule))
     }
   }
   assertNoRuleLoop(nodes)
@@ -33,7 +33,7 @@ export function checkRuleFiles(config: RulesConfig, configDir: string): number {
 }
 
 /** The loop-check view of a rule straight from its definition; a rule whose SQL is wrong has no sources. */
-export function loopNodeOf(rule: RuleDefinition): LoopNode {
+export function toLoopNode(rule: RuleDefinition): LoopNode {
   let filters: readonly string[] = []
   try {
     filters = compileSql(rule.sql).filters

@@ -13,7 +13,7 @@ import type { RuleDefinition } from './rule-schema.js'
 import { scheduleRun } from './scheduler.js'
 import type { RuleView } from './service.js'
 import type { Value } from './sql/ast.js'
-import { eventRow, MessageRow, scheduleRow, type EventSource, type Row } from './sql/row.js'
+import { createEventRow, MessageRow, createScheduleRow, type EventSource, type Row } from './sql/row.js'
 
 interface TopicEntry {
   unsubscribe: Unsubscribe
@@ -190,7 +190,7 @@ export class RulesEngine {
     }
     for (const [id, rule] of scheduled) {
       if (this.schedules.has(id)) continue
-      const stop = scheduleRun(rule.definition.schedule as string, `rule:${id}`, this.log, () => this.run(rule, scheduleRow(), { ruleId: id, hops: 0 }))
+      const stop = scheduleRun(rule.definition.schedule as string, `rule:${id}`, this.log, () => this.run(rule, createScheduleRow(), { ruleId: id, hops: 0 }))
       this.schedules.set(id, { rule, stop })
     }
   }
@@ -207,7 +207,7 @@ export class RulesEngine {
       rules,
       listener: ((data: HubEvents[typeof event][0]) => {
         try {
-          const row = eventRow(event, data)
+          const row = createEventRow(event, data)
           const hops = event === 'message_dropped' ? ((data as HubEvents['message_dropped'][0]).message.origin.hops ?? 0) : 0
           const message = event === 'message_dropped' ? (data as HubEvents['message_dropped'][0]).message : undefined
           for (const rule of entry.rules) this.run(rule, row, { ruleId: rule.id, hops, ...(message === undefined ? {} : { message }) })

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { HubError } from '../errors.js'
-import { loopNodeOf } from './check-files.js'
+import { toLoopNode } from './check-files.js'
 import { dryRun } from './dry-run.js'
 import { assertNoRuleLoop } from './loop-check.js'
 import { readRuleFile } from './rule-files.js'
@@ -21,7 +21,7 @@ export function runRulesTestCommand(args: string[], out: NodeJS.WritableStream, 
   }
   const sample = parseSample(values.message, values.event)
   const rules = readRuleFile(file)
-  assertNoRuleLoop(rules.map(loopNodeOf))
+  assertNoRuleLoop(rules.map(toLoopNode))
   let failures = 0
   for (const rule of rules) {
     const result = dryRun({ ...sample, sql: rule.sql })

@@ -195,6 +195,6 @@ export function findFunction(name: string): SqlFunction | undefined {
 }
 
 /** Every function name, sorted, for error messages and docs. */
-export function functionNames(): string[] {
+export function listFunctionNames(): string[] {
   return Object.keys(FUNCTIONS).sort()
 }

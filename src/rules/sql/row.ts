@@ -113,7 +113,7 @@ export class RecordRow implements Row {
 }
 
 /** The row for a hub event (`$events/<name>` sources). */
-export function eventRow<E extends EventSource>(name: E, data: HubEvents[E][0], now = Date.now()): Row {
+export function createEventRow<E extends EventSource>(name: E, data: HubEvents[E][0], now = Date.now()): Row {
   const base = { event: name, timestamp: now }
   switch (name) {
     case 'client_connected': {
@@ -140,7 +140,7 @@ export function eventRow<E extends EventSource>(name: E, data: HubEvents[E][0], 
 }
 
 /** The row of a schedule tick: no message, only the time. */
-export function scheduleRow(now = Date.now()): Row {
+export function createScheduleRow(now = Date.now()): Row {
   return new RecordRow({ event: 'schedule', timestamp: now })
 }
 

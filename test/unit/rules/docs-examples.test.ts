@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import { parse } from 'yaml'
 import { dryRun } from '../../../src/rules/dry-run.js'
 import { ruleTestSchema } from '../../../src/rules/rule-schema.js'
-import { functionNames } from '../../../src/rules/sql/functions.js'
+import { listFunctionNames } from '../../../src/rules/sql/functions.js'
 
 /**
  * docs/rules.md is the language reference; every ```yaml example block in it runs here, so the
@@ -34,6 +34,6 @@ for (const example of examples) {
 }
 
 test('docs/rules.md documents every built-in function', () => {
-  const missing = functionNames().filter((name) => !doc.includes(`\`${name}(`) && !doc.includes(`\`${name}\``))
+  const missing = listFunctionNames().filter((name) => !doc.includes(`\`${name}(`) && !doc.includes(`\`${name}\``))
   assert.deepEqual(missing, [])
 })

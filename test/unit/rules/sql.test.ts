@@ -4,7 +4,7 @@ import { isHubError } from '../../../src/errors.js'
 import { createMessage, type MessageInput, type Origin } from '../../../src/message.js'
 import { compileSql } from '../../../src/rules/sql/compiler.js'
 import { parseSql } from '../../../src/rules/sql/parser.js'
-import { eventRow, MessageRow, scheduleRow } from '../../../src/rules/sql/row.js'
+import { createEventRow, MessageRow, createScheduleRow } from '../../../src/rules/sql/row.js'
 
 function row(input: Partial<Omit<MessageInput, "payload">> & { payload?: unknown } = {}, origin: Origin = { protocol: 'mqtt', clientId: 'c1', username: 'alice' }) {
   const payload = input.payload === undefined ? Buffer.alloc(0) : Buffer.isBuffer(input.payload) ? input.payload : Buffer.from(typeof input.payload === 'string' ? input.payload : JSON.stringify(input.payload))
@@ -147,13 +147,13 @@ describe('rule SQL evaluation', () => {
   })
 
   test('event rows carry the event columns', () => {
-    const r = eventRow('client_connected', { clientId: 'dev1', username: 'u', protocol: 'mqtt', protocolVersion: 5, remoteAddress: '127.0.0.1:5000', keepAlive: 60, cleanStart: true }, 42)
+    const r = createEventRow('client_connected', { clientId: 'dev1', username: 'u', protocol: 'mqtt', protocolVersion: 5, remoteAddress: '127.0.0.1:5000', keepAlive: 60, cleanStart: true }, 42)
     assert.deepEqual(compileSql('SELECT event, clientid, proto_ver, keepalive, clean_start, timestamp FROM "$events/client_connected"').run(r), {
       event: 'client_connected', clientid: 'dev1', proto_ver: 5, keepalive: 60, clean_start: true, timestamp: 42,
     })
   })
 
   test('a schedule row has only the time', () => {
-    assert.deepEqual(compileSql("SELECT 'ping' AS msg, event").run(scheduleRow(7)), { msg: 'ping', event: 'schedule' })
+    assert.deepEqual(compileSql("SELECT 'ping' AS msg, event").run(createScheduleRow(7)), { msg: 'ping', event: 'schedule' })
   })
 })
