@@ -4,6 +4,7 @@ import type { Packet } from 'mqtt-packet'
 import type { Identity } from '../hooks.js'
 import { remainingExpirySeconds, type Message, type Origin } from '../message.js'
 import { FrameReader, reasonCodeOf, type InboundPublish } from './frame-reader.js'
+import { ticks } from './clock.js'
 import type { Peer } from './listeners.js'
 import type { MqttCore } from './mqtt-core.js'
 import { isSharable, sharedPublish } from './outgoing-forms.js'
@@ -24,21 +25,6 @@ function flushCorked(): void {
   flushScheduled = false
   for (let i = 0; i < corked.length; i++) (corked[i] as Connection).uncork()
   corked.length = 0
-}
-
-const EPOCH = Date.now()
-
-/**
- * Time in tenths of a second since the module loaded, rounded up: small integers that V8 stores
- * inline (a Date.now() value would be a heap number on every idle connection).
- */
-export function ticks(now = Date.now()): number {
-  return Math.ceil((now - EPOCH) / 100)
-}
-
-/** Wall-clock milliseconds of a {@link ticks} value. */
-export function wallClock(tick: number): number {
-  return EPOCH + tick * 100
 }
 
 const CONNECTION = Symbol('connection')

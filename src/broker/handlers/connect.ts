@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet'
 import type { AuthFailure } from '../../hooks.js'
@@ -7,7 +8,6 @@ import { protocolViolation } from '../frame-reader.js'
 import type { MqttCore } from '../mqtt-core.js'
 import { RC, toConnackReturnCode } from '../reason-codes.js'
 import { readWill } from '../will.js'
-import { isUtf8 } from 'node:buffer'
 
 const NEVER_EXPIRES = 0xffffffff
 const CONNACK_ACCEPTED = Buffer.from([0x20, 2, 0, 0])
