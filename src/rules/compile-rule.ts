@@ -1,9 +1,9 @@
 import { HubError, isHubError } from '../errors.js'
 import { createAction, type ActionDeps, type RuleAction } from './actions/index.js'
+import { formatIssues } from './format-issues.js'
 import type { LoopNode } from './loop-check.js'
 import { ruleSchema, type RuleDefinition } from './rule-schema.js'
 import { compileSql, type CompiledQuery } from './sql/compiler.js'
-import { formatIssues } from './format-issues.js'
 
 /** Where a rule comes from: a YAML file (read-only through the API) or the HTTP API (kept in the store). */
 export type RuleSource = { source: 'file'; file: string } | { source: 'api' }

@@ -185,9 +185,9 @@ const FUNCTIONS: Record<string, SqlFunction> = {
   coalesce: { min: 1, max: Infinity, signature: 'coalesce(a, b, ...): the first value that is not null', call: (args) => args.find((a) => !isNullish(a)) ?? null },
 }
 
-FUNCTIONS.length = FUNCTIONS.len as SqlFunction
-FUNCTIONS.substring = FUNCTIONS.substr as SqlFunction
-FUNCTIONS.pow = FUNCTIONS.power as SqlFunction
+// other dialects' names for the same functions (AWS IoT `length`, SQL `substring`, `pow`)
+const ALIASES: Record<string, string> = { length: 'len', substring: 'substr', pow: 'power' }
+for (const [alias, name] of Object.entries(ALIASES)) FUNCTIONS[alias] = FUNCTIONS[name] as SqlFunction
 
 /** The function with this (lower-case) name, or undefined. */
 export function findFunction(name: string): SqlFunction | undefined {
