@@ -82,3 +82,10 @@ test('junction check-config also checks the rule files the config names', async 
   assert.equal(sql.code, 1)
   assert.match(sql.stderr, /b\.yaml: rule "bad-sql": sql: SQL error at line 1, column 8/)
 })
+
+test('junction rules test runs event rules against a sample event', async () => {
+  const { code, stdout } = await cli(['rules', 'test', example, '--event', '{"event":"client_connected","clientid":"dev1","peername":"127.0.0.1:5000","proto_ver":5}'])
+  assert.equal(code, 0)
+  assert.match(stdout, /^presence: passed \{"clientid":"dev1","username":null,"proto_ver":5,"peername":"127.0.0.1:5000"\}$/m)
+  assert.match(stdout, /^overheat: not matched/m)
+})
