@@ -3,7 +3,7 @@ import mqtt from 'mqtt-packet'
 import type { Packet } from 'mqtt-packet'
 import type { Identity } from '../hooks.js'
 import { remainingExpirySeconds, type Message, type Origin } from '../message.js'
-import { FrameReader, reasonCodeOf, type InboundPublish } from './frame-reader.js'
+import { FrameReader, violationCode, type InboundPublish } from './frame-reader.js'
 import { ticks } from './clock.js'
 import type { Peer } from './listeners.js'
 import type { MqttCore } from './mqtt-core.js'
@@ -174,11 +174,18 @@ export class Connection {
   /** Close for a protocol violation or an internal error, with the violation's reason code. */
   fail(error: unknown): void {
     if (this.state === 'closed') return
-    const reasonCode = reasonCodeOf(error)
+    const message = error instanceof Error ? error.message : String(error)
+    const violation = violationCode(error)
+    if (violation === undefined) {
+      // Not the client's fault (a store or hook failed): 0x80 Unspecified error, logged as ours
+      this.core.deps.log.error({ err: error, clientId: this.clientId }, 'closing a connection after an internal error')
+      this.close(message, RC.unspecifiedError)
+      return
+    }
+    const reasonCode = violation
     const stats = this.core.deps.stats
     if (reasonCode === RC.packetTooLarge || reasonCode === RC.receiveMaximumExceeded || reasonCode === RC.messageRateTooHigh) stats.limitBreaches++
     else stats.protocolErrors++
-    const message = error instanceof Error ? error.message : String(error)
     if (reasonCode === RC.unsupportedProtocolVersion && this.state === 'awaiting-connect') {
       // [MQTT-3.1.2-2] answered in the 3.1.1 form every client level can read
       this.write(Buffer.from([0x20, 2, 0, RC311.unacceptableProtocolVersion]))

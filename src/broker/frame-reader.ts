@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import mqtt from 'mqtt-packet'
 import type { Packet } from 'mqtt-packet'
-import { HubError } from '../errors.js'
+import { HubError, isHubError } from '../errors.js'
 import { RC } from './reason-codes.js'
 
 /** A protocol violation on one connection, with the MQTT 5.0 reason code to close it with. */
@@ -9,10 +9,10 @@ export function protocolViolation(reasonCode: number, message: string): HubError
   return new HubError('HUB_ERR_BAD_REQUEST', message, { details: { reasonCode } })
 }
 
-/** The reason code carried by {@link protocolViolation}, or 0x81 Malformed Packet for any other error. */
-export function reasonCodeOf(error: unknown): number {
-  const details = (error as HubError | undefined)?.details as { reasonCode?: number } | undefined
-  return details?.reasonCode ?? RC.malformedPacket
+/** The reason code carried by a {@link protocolViolation}, or undefined for any other error. */
+export function violationCode(error: unknown): number | undefined {
+  if (!isHubError(error, 'HUB_ERR_BAD_REQUEST')) return undefined
+  return (error.details as { reasonCode?: number } | undefined)?.reasonCode
 }
 
 type ParserVersion = 3 | 4 | 5

@@ -150,3 +150,19 @@ test('a CONNECT with an unsupported protocol level gets CONNACK return code 1 an
   assert.equal(((await raw.next('connack')) as IConnackPacket).returnCode, 1)
   await raw.waitClosed()
 })
+
+test('a failing authenticate hook refuses with 0x80 / 3.1.1 code 3 and the hub keeps serving', async (t) => {
+  const hooks = createDefaultHooks()
+  hooks.authenticate = async (request) => {
+    if (request.username === 'boom') throw new Error('user database unreachable')
+    return { ok: true, identity: { protocol: 'mqtt', clientId: request.clientId, username: request.username, roles: [] } }
+  }
+  const hub = await startTestHub({}, { hooks })
+  t.after(() => hub.close())
+  const v5 = await RawClient.open(t, hub, 5)
+  assert.equal((await v5.connect({ username: 'boom' })).reasonCode, 0x80)
+  const v4 = await RawClient.open(t, hub, 4)
+  assert.equal((await v4.connect({ username: 'boom' })).returnCode, 3)
+  const fine = await connectClient(t, hub, { transport: 'tcp', protocolVersion: 5 }, { username: 'fine' })
+  assert.equal(fine.connected, true)
+})

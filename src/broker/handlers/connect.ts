@@ -4,7 +4,7 @@ import type { IConnackPacket, IConnectPacket } from 'mqtt-packet'
 import type { AuthFailure } from '../../hooks.js'
 import { checkTopicName } from '../../topic/validate.js'
 import type { Connection } from '../connection.js'
-import { protocolViolation } from '../frame-reader.js'
+import { protocolViolation, violationCode } from '../frame-reader.js'
 import type { MqttCore } from '../mqtt-core.js'
 import { RC, toConnackReturnCode } from '../reason-codes.js'
 import { readWill } from '../will.js'
@@ -39,6 +39,17 @@ function assignClientId(): string {
  * then resend what the session still owes the client.
  */
 export async function handleConnect(core: MqttCore, conn: Connection, packet: IConnectPacket): Promise<void> {
+  try {
+    await connect(core, conn, packet)
+  } catch (error) {
+    if (violationCode(error) !== undefined || conn.connected || conn.closed) throw error
+    // A hook or the session store failed: the client is told the server is unavailable for now
+    core.deps.log.error({ err: error, clientId: conn.clientId }, 'CONNECT failed inside the hub')
+    refuse(core, conn, RC.unspecifiedError, 'internal error')
+  }
+}
+
+async function connect(core: MqttCore, conn: Connection, packet: IConnectPacket): Promise<void> {
   conn.state = 'connecting'
   const version = packet.protocolVersion ?? 4
   conn.setVersion(version)

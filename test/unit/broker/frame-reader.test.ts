@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import mqtt, { type Packet } from 'mqtt-packet'
-import { FrameReader, reasonCodeOf } from '../../../src/broker/frame-reader.js'
+import { FrameReader, violationCode } from '../../../src/broker/frame-reader.js'
 
 function readAll(reader: FrameReader, chunks: Buffer[]): Packet[] {
   const out: Packet[] = []
@@ -32,7 +32,7 @@ test('one byte at a time works as well', () => {
 
 test('a remaining length above the maximum is refused from the header alone with 0x95', () => {
   const reader = new FrameReader(100)
-  assert.throws(() => readAll(reader, [publish.subarray(0, 3)]), (e) => reasonCodeOf(e) === 0x95)
+  assert.throws(() => readAll(reader, [publish.subarray(0, 3)]), (e) => violationCode(e) === 0x95)
 })
 
 test('5.0 PUBLISH properties are parsed (mqtt-packet path) and the fast path handles none', () => {
@@ -52,7 +52,7 @@ test('ill-formed UTF-8 in a SUBSCRIBE filter is malformed (0x81)', () => {
   const reader = new FrameReader(1024)
   const filter = Buffer.from([0x61, 0xff])
   const body = Buffer.concat([Buffer.from([0, 1, 0, filter.length]), filter, Buffer.from([0])])
-  assert.throws(() => readAll(reader, [Buffer.concat([Buffer.from([0x82, body.length]), body])]), (e) => reasonCodeOf(e) === 0x81)
+  assert.throws(() => readAll(reader, [Buffer.concat([Buffer.from([0x82, body.length]), body])]), (e) => violationCode(e) === 0x81)
 })
 
 test('a two-byte packet sent one byte per chunk (a WebSocket frame each) is read', () => {
