@@ -83,6 +83,14 @@ export class Connection {
   rateWindowStart = 0
   rateCount = 0
   private isCorked = false
+  /**
+   * Whether the transport writes a corked batch in one go (net.Socket's writev). The WebSocket
+   * stream does not: it would send one frame per packet, so its packets are gathered and sent as one
+   * frame (MQTT over WebSocket lets a frame carry several packets, MQTT 5.0 §6).
+   */
+  private readonly writev: boolean
+  private gathered: Buffer[] | undefined
+  private gatheredBytes = 0
   private backlog: Array<Packet | InboundPublish> | undefined
   private busy = false
   private readonly reader: FrameReader
@@ -93,6 +101,7 @@ export class Connection {
     private readonly peer: Peer,
   ) {
     this.openedAt = this.lastSeen = ticks()
+    this.writev = typeof (socket as { _writev?: unknown })._writev === 'function'
     this.reader = new FrameReader(core.limits.maxPacketSize)
     // Shared handlers instead of three closures per connection (idle-connection memory)
     ;(socket as LinkedSocket)[CONNECTION] = this
@@ -120,7 +129,7 @@ export class Connection {
 
   /** Whether the socket has more buffered than limits.maxWriteBuffer (a slow subscriber). */
   get congested(): boolean {
-    return this.socket.writableLength > this.core.limits.maxWriteBuffer
+    return this.socket.writableLength + this.gatheredBytes > this.core.limits.maxWriteBuffer
   }
 
   /** Bytes from the socket. */
@@ -226,7 +235,7 @@ export class Connection {
     if (this.state === 'closed' && !this.socket.writable) return
     if (!this.isCorked) {
       this.isCorked = true
-      this.socket.cork()
+      if (this.writev) this.socket.cork()
       corked.push(this)
       if (!flushScheduled) {
         flushScheduled = true
@@ -234,13 +243,26 @@ export class Connection {
       }
     }
     this.core.deps.stats.bytesOut += bytes.length
-    this.socket.write(bytes)
+    if (this.writev) {
+      this.socket.write(bytes)
+    } else {
+      ;(this.gathered ??= []).push(bytes)
+      this.gatheredBytes += bytes.length
+    }
   }
 
+  /** Send what this turn wrote. */
   uncork(): void {
     if (!this.isCorked) return
     this.isCorked = false
-    this.socket.uncork()
+    if (this.writev) {
+      this.socket.uncork()
+      return
+    }
+    const gathered = this.gathered
+    this.gathered = undefined
+    this.gatheredBytes = 0
+    if (gathered !== undefined) this.socket.write(gathered.length === 1 ? (gathered[0] as Buffer) : Buffer.concat(gathered))
   }
 
   /** Encode and write a control packet with mqtt-packet (everything but the PUBLISH fast path). */

@@ -78,3 +78,36 @@ test('listeners bound to ::1 accept IPv6 clients on TCP and WebSocket', async (t
   assert.equal((await received)[0]?.payload.toString(), 'over ::1')
   assert.equal(hub.ctx.inspect.clients().every((c) => c.remoteAddress === '::1'), true)
 })
+
+test('over WebSocket a burst of packets leaves in one frame per event-loop turn and MQTT.js reads them all', async (t) => {
+  const hub = await startTestHub()
+  t.after(() => hub.close())
+  const raw = new WebSocket(`ws://127.0.0.1:${portOf(hub, 'ws')}/mqtt`, ['mqtt'])
+  t.after(() => raw.terminate())
+  await nextEvent(raw, 'open')
+  const frames: Buffer[] = []
+  raw.on('message', (data: Buffer) => frames.push(data))
+  // CONNECT (3.1.1, clean, keep alive 0, id 'f') and SUBSCRIBE to burst/# at QoS 0
+  raw.send(Buffer.from([0x10, 13, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 0, 0, 1, 0x66]))
+  raw.send(Buffer.from([0x82, 12, 0, 1, 0, 7, ...Buffer.from('burst/#'), 0]))
+  // CONNACK (4 bytes) and SUBACK (5 bytes), in one frame or two
+  while (Buffer.concat(frames).length < 9) await nextEvent(raw, 'message')
+  frames.length = 0
+  for (let i = 0; i < 20; i++) hub.broker.dispatch({ ...baseMessage, id: String(i), payload: Buffer.from(String(i)) })
+  await nextEvent(raw, 'message')
+  assert.equal(frames.length, 1)
+  const client = await connectClient(t, hub, { transport: 'ws', protocolVersion: 5 })
+  await client.subscribeAsync('burst/#')
+  const received = collect(client, 20)
+  for (let i = 0; i < 20; i++) hub.broker.dispatch({ ...baseMessage, id: `b${i}`, payload: Buffer.from(String(i)) })
+  assert.deepEqual((await received).map((m) => m.payload.toString()), [...Array(20).keys()].map(String))
+})
+
+const baseMessage = {
+  topic: 'burst/x',
+  qos: 0 as const,
+  retain: false,
+  properties: {},
+  origin: { protocol: 'system' as const },
+  receivedAt: Date.now(),
+}
