@@ -207,10 +207,13 @@ export class RulesEngine {
       rules,
       listener: ((data: HubEvents[typeof event][0]) => {
         try {
-          const row = createEventRow(event, data)
-          const hops = event === 'message_dropped' ? ((data as HubEvents['message_dropped'][0]).message.origin.hops ?? 0) : 0
           const message = event === 'message_dropped' ? (data as HubEvents['message_dropped'][0]).message : undefined
-          for (const rule of entry.rules) this.run(rule, row, { ruleId: rule.id, hops, ...(message === undefined ? {} : { message }) })
+          // A rule reading drops must not hear about drops of its own output (a drop notice dropped in
+          // turn, e.g. by the hop limit, would feed it forever); a drop event starts a new flow at hop 0.
+          const from = message?.origin.protocol === 'rule' ? message.origin.ruleId : undefined
+          if (from !== undefined && entry.rules.some((rule) => rule.id === from)) return
+          const row = createEventRow(event, data)
+          for (const rule of entry.rules) this.run(rule, row, { ruleId: rule.id, hops: 0, ...(message === undefined ? {} : { message }) })
         } catch (error) {
           this.log.error({ err: error, event }, 'rules: handling a hub event failed')
         }

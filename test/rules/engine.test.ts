@@ -194,18 +194,26 @@ test('a loop the load-time check cannot see is stopped by the hop limit', async 
 - id: bounce
   sql: SELECT payload.next AS next FROM "hop/x/#"
   actions: [{ republish: { topic: "\${next}", payload: '{"next":"\${next}"}' } }]
+- id: drops
+  sql: SELECT topic, reason FROM "$events/message_dropped"
+  actions: [{ republish: { topic: "audit/drops" } }]
 `)
   const hub = await startTestHub({ rules: { files: [file] } })
   t.after(() => hub.close())
   const dropped: string[] = []
   hub.ctx.events.on('message_dropped', (e) => dropped.push(e.reason))
   const seen = collect(t, hub, 'hop/x/#')
+  const audit = collect(t, hub, 'audit/drops')
   await hub.ctx.publish({ topic: 'hop/x/start', payload: json({ next: 'hop/x/loop' }) }, { protocol: 'http' })
   await waitFor('the hop limit to drop the message', () => (dropped.length > 0 ? true : undefined))
   assert.match(dropped[0] ?? '', /hop limit/)
   const hops = seen.map((m) => m.origin.hops ?? 0)
   assert.ok(hops.length > 2 && hops.length < 20, `bounded number of republishes, saw ${hops.length}`)
   assert.ok((hub.ctx.services.get('rules')?.get('bounce')?.metrics.failed ?? 0) >= 1)
+  const notice = await waitFor('the drop notice', () => audit[0])
+  assert.equal(JSON.parse(notice.payload.toString()).topic, 'hop/x/loop')
+  assert.match(JSON.parse(notice.payload.toString()).reason, /hop limit/)
+  assert.equal(audit.length, 1)
 })
 
 test('a CoAP action goes through the coap.request service and fails clearly without it', async (t) => {
