@@ -124,3 +124,47 @@ test('a 5.0 QoS 2 subscriber that is receiving when the hub is killed gets every
   for (const p of received) counts.set(p, (counts.get(p) ?? 0) + 1)
   assert.deepEqual([...counts].filter(([, n]) => n > 1), [], 'no QoS 2 message delivered twice')
 })
+
+test('a QoS 2 publisher that resumes its session after the kill has every message delivered exactly once', { timeout: 180_000 }, async (t) => {
+  const files = durableHubFiles(t)
+  const topic = 'crash/resume'
+  let hub = await startDurableHub(t, files)
+  const port = String(hub.ports.mqtt)
+  const subscriber: IClientOptions = { clientId: 'crash-sub-resume', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } }
+  const sub = await connectClient(t, hub, subscriber)
+  await sub.subscribeAsync(`${topic}/#`, { qos: 2 })
+  await sub.endAsync()
+
+  // The publisher keeps its session and reconnects by itself: MQTT.js re-sends unacknowledged
+  // PUBLISHes (DUP) and PUBRELs, which the restarted hub must recognise [MQTT-4.3.3-9].
+  const pub = await connectClient(t, hub, { clientId: 'crash-pub-resume', protocolVersion: 5, clean: false, reconnectPeriod: 200, properties: { sessionExpiryInterval: 3600 } })
+  let acknowledged = 0
+  let next = 0
+  const publishing = Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next < MESSAGES) {
+        const payload = String(next++)
+        await pub.publishAsync(`${topic}/stream`, payload, { qos: 2 })
+        if (++acknowledged === KILL_AFTER) hub.child.kill('SIGKILL')
+      }
+    }),
+  )
+  await waitFor('the kill', () => hub.child.signalCode !== null, (c) => hub.child.once('exit', c))
+  hub = await startDurableHub(t, files, [], { JUNCTION_MQTT_PORT: port })
+  await publishing
+  await pub.publishAsync(`${topic}/end`, 'end', { qos: 2 })
+  await pub.endAsync()
+
+  const received: string[] = []
+  let check = () => undefined as void
+  const back = await connectClient(t, hub, subscriber, (topicIn, payload) => {
+    received.push(topicIn === `${topic}/end` ? 'end' : payload.toString())
+    check()
+  })
+  assert.equal(back.sessionPresent, true)
+  await waitFor('the end marker', () => received.includes('end'), (c) => (check = c))
+  const counts = new Map<string, number>()
+  for (const p of received) counts.set(p, (counts.get(p) ?? 0) + 1)
+  assert.equal(counts.size, MESSAGES + 1, 'every message arrived')
+  assert.deepEqual([...counts].filter(([, n]) => n > 1), [], 'none twice')
+})

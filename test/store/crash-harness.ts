@@ -33,9 +33,12 @@ export function durableHubFiles(t: TestContext): DurableHubFiles {
   return { dataDir: join(root, 'data'), configFile }
 }
 
-/** Start the CLI on these files; the hub is killed (if still running) when the test ends. */
-export async function startDurableHub(t: TestContext, files: DurableHubFiles, args: string[] = []): Promise<SpawnedHub> {
-  const hub = await spawnHub({ args: ['--config', files.configFile, ...args], env: { JUNCTION_DATA_DIR: files.dataDir } })
+/**
+ * Start the CLI on these files; the hub is killed (if still running) when the test ends. `env` adds
+ * variables, e.g. JUNCTION_MQTT_PORT to restart on the port clients reconnect to.
+ */
+export async function startDurableHub(t: TestContext, files: DurableHubFiles, args: string[] = [], env: Record<string, string> = {}): Promise<SpawnedHub> {
+  const hub = await spawnHub({ args: ['--config', files.configFile, ...args], env: { JUNCTION_DATA_DIR: files.dataDir, ...env } })
   t.after(() => hub.stop('SIGKILL'))
   return hub
 }
