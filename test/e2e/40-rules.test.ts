@@ -154,6 +154,45 @@ test('event rules fire on MQTT subscribe, unsubscribe and disconnect', async (t)
   assert.equal(typeof byTopic['audit/client_disconnected']?.reason, 'string')
 })
 
+test('a republish carries its MQTT 5 properties, qos and retain to an MQTT 5 subscriber', async (t) => {
+  const file = writeRules(ruleDir(t), 'rules.yaml', `
+- id: reshape
+  sql: SELECT payload.v AS v, topic(2) AS device FROM "raw/+"
+  actions:
+    - republish:
+        topic: "clean/\${device}"
+        payload: "v=\${v}"
+        qos: 1
+        retain: true
+        properties:
+          contentType: text/plain
+          messageExpiryInterval: 600
+          responseTopic: "replies/\${device}"
+          correlationData: "corr-\${device}"
+          userProperties: { device: "\${device}", source: rules }
+`)
+  const hub = await startTestHub({ rules: { files: [file] } })
+  t.after(() => hub.close())
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${portOf(hub, 'mqtt')}`, { clientId: 'props-sub', protocolVersion: 5, reconnectPeriod: 0 })
+  t.after(() => client.endAsync(true))
+  const received: Array<{ topic: string; payload: string; packet: mqtt.IPublishPacket }> = []
+  client.on('message', (topic, payload, packet) => received.push({ topic, payload: payload.toString(), packet }))
+  await client.subscribeAsync('clean/#', { qos: 1, rap: true })
+  assert.equal((await httpPost(hub, 'raw/d7', { v: 42 })).status, 200)
+  const message = await waitFor('the republished message', () => received[0])
+  assert.equal(message.topic, 'clean/d7')
+  assert.equal(message.payload, 'v=42')
+  assert.equal(message.packet.qos, 1)
+  assert.equal(message.packet.retain, true)
+  const props = message.packet.properties
+  assert.equal(props?.contentType, 'text/plain')
+  assert.equal(props?.responseTopic, 'replies/d7')
+  assert.equal(props?.correlationData?.toString(), 'corr-d7')
+  assert.deepEqual({ ...props?.userProperties }, { device: 'd7', source: 'rules' })
+  assert.ok((props?.messageExpiryInterval ?? 0) > 0 && (props?.messageExpiryInterval ?? 0) <= 600)
+  assert.equal((await hub.ctx.retained.get('clean/d7'))?.payload.toString(), 'v=42')
+})
+
 test('rules that feed each other are refused when the hub starts, with the cycle named', async (t) => {
   const file = writeRules(ruleDir(t), 'rules.yaml', `
 - id: forward
