@@ -29,6 +29,9 @@ export interface DispatchOutcome {
 export class Broker {
   readonly subscriptions = new SubscriptionIndex()
   private internalIds = 0
+  /** Reused match arrays, one per nesting level (a delivery may publish again synchronously). */
+  private readonly matchBuffers: Subscription[][] = []
+  private depth = 0
 
   constructor(private readonly deps: BrokerDeps) {}
 
@@ -54,13 +57,22 @@ export class Broker {
     if (message.retain) pending = [this.deps.retained.set(message)]
     let matched = 0
     if (isExpired(message)) return { matched, stored: pending && Promise.all(pending) }
-    this.subscriptions.forEachMatch(message.topic, (subscription) => {
-      // [MQTT-3.8.3-3] No Local: not sent to the connection that published it
-      if (subscription.noLocal && message.origin.protocol === 'mqtt' && message.origin.clientId === subscription.subscriber.id) return
-      matched++
-      const delivering = subscription.subscriber.deliver(message, subscription)
-      if (delivering !== undefined) (pending ??= []).push(delivering)
-    })
+    const matches = this.matchBuffers[this.depth] ?? (this.matchBuffers[this.depth] = [])
+    this.depth++
+    try {
+      this.subscriptions.match(message.topic, matches)
+      for (let i = 0; i < matches.length; i++) {
+        const subscription = matches[i] as Subscription
+        // [MQTT-3.8.3-3] No Local: not sent to the connection that published it
+        if (subscription.noLocal && message.origin.protocol === 'mqtt' && message.origin.clientId === subscription.subscriber.id) continue
+        matched++
+        const delivering = subscription.subscriber.deliver(message, subscription)
+        if (delivering !== undefined) (pending ??= []).push(delivering)
+      }
+    } finally {
+      matches.length = 0
+      this.depth--
+    }
     return { matched, stored: pending && (pending.length === 1 ? pending[0] : Promise.all(pending)) }
   }
 

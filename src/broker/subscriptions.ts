@@ -115,16 +115,23 @@ export class SubscriptionIndex {
     return undefined
   }
 
-  /** Call `visit` for each subscription that gets the message: one member per shared group. */
-  forEachMatch(topic: string, visit: (subscription: Subscription) => void): void {
-    this.tree.forEachMatch(topic, (entry) => {
-      if (entry instanceof SharedGroup) {
-        const member = entry.pick()
-        if (member !== undefined) visit(member)
-      } else {
-        visit(entry)
-      }
-    })
+  /**
+   * Append to `out` each subscription that gets a message on `topic`: one member per shared group.
+   * The broker passes a reused array, so routing a message allocates no callback and no result array.
+   */
+  match(topic: string, out: Subscription[] = []): Subscription[] {
+    const start = out.length
+    // The tree's entries go into `out` first; shared groups are then replaced by the member they pick.
+    const entries = out as Entry[]
+    this.tree.match(topic, entries)
+    let write = start
+    for (let read = start; read < entries.length; read++) {
+      const entry = entries[read] as Entry
+      const subscription = entry instanceof SharedGroup ? entry.pick() : entry
+      if (subscription !== undefined) out[write++] = subscription
+    }
+    out.length = write
+    return out
   }
 
   *all(): Generator<Subscription> {

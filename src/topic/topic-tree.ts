@@ -73,18 +73,15 @@ export class TopicTree<T> {
     return node.values
   }
 
-  /** Call `visit` for every value whose filter matches `topic`. */
-  forEachMatch(topic: string, visit: (value: T) => void): void {
+  /**
+   * Every value whose filter matches `topic`, appended to `out` (pass a reused array on hot paths to
+   * match without allocating a callback or a result array per message).
+   */
+  match(topic: string, out: T[] = []): T[] {
     const levels = topic.split('/')
     // [MQTT-4.7.2-1] wildcards at the first level do not match '$' topics
     const dollar = topic.charCodeAt(0) === 0x24
-    this.walk(this.root, levels, 0, dollar, visit)
-  }
-
-  /** Every value whose filter matches `topic`. */
-  match(topic: string): T[] {
-    const out: T[] = []
-    this.forEachMatch(topic, (v) => out.push(v))
+    this.walk(this.root, levels, 0, dollar, out)
     return out
   }
 
@@ -100,27 +97,27 @@ export class TopicTree<T> {
     }
   }
 
-  private walk(node: Node<T>, levels: string[], depth: number, dollar: boolean, visit: (value: T) => void): void {
+  private walk(node: Node<T>, levels: string[], depth: number, dollar: boolean, out: T[]): void {
     const children = node.children
     if (children === undefined) return
     const skipWildcards = dollar && depth === 0
     if (!skipWildcards) {
       // '#' matches this level and everything below, including the parent itself [MQTT-4.7.1-2]
       const hash = children.get('#')
-      if (hash?.values !== undefined) for (const v of hash.values) visit(v)
+      if (hash?.values !== undefined) for (const v of hash.values) out.push(v)
     }
     if (depth === levels.length) return
     const level = levels[depth] as string
     const exact = children.get(level)
-    if (exact !== undefined) this.visitOrDescend(exact, levels, depth, dollar, visit)
+    if (exact !== undefined) this.collectOrDescend(exact, levels, depth, dollar, out)
     if (!skipWildcards) {
       const plus = children.get('+')
-      if (plus !== undefined) this.visitOrDescend(plus, levels, depth, dollar, visit)
+      if (plus !== undefined) this.collectOrDescend(plus, levels, depth, dollar, out)
     }
   }
 
-  private visitOrDescend(node: Node<T>, levels: string[], depth: number, dollar: boolean, visit: (value: T) => void): void {
-    if (depth + 1 === levels.length && node.values !== undefined) for (const v of node.values) visit(v)
-    this.walk(node, levels, depth + 1, dollar, visit)
+  private collectOrDescend(node: Node<T>, levels: string[], depth: number, dollar: boolean, out: T[]): void {
+    if (depth + 1 === levels.length && node.values !== undefined) for (const v of node.values) out.push(v)
+    this.walk(node, levels, depth + 1, dollar, out)
   }
 }
