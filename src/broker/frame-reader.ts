@@ -49,11 +49,20 @@ function decodeWithLibrary(frame: Buffer, version: ParserVersion): Packet {
   entry.error = undefined
   // mqtt-packet replaces its settings with each CONNECT it parses; a shared parser must not keep them.
   ;(entry.parser as unknown as { settings: unknown }).settings = entry.settings
-  const left = entry.parser.parse(frame)
+  let left: number
+  try {
+    left = entry.parser.parse(frame)
+  } catch (thrown) {
+    // Some malformed input makes mqtt-packet throw (a read past its buffer) mid-packet instead of
+    // reporting an error; that parser's state is unusable now.
+    shared.delete(version)
+    throw protocolViolation(RC.malformedPacket, `malformed packet: ${(thrown as Error).message}`)
+  }
   const { packet, error } = entry as { packet: Packet | undefined; error: Error | undefined }
   if (error !== undefined || packet === undefined || left !== 0) {
-    // A frame the parser did not finish would poison the next one: start from a fresh parser.
-    if (error === undefined) shared.delete(version)
+    // After any failure the parser's state is suspect (mqtt-packet 9 does not reset its read position
+    // after an error, which breaks the next packet): the next frame gets a fresh parser.
+    shared.delete(version)
     throw protocolViolation(RC.malformedPacket, `malformed ${packet?.cmd ?? 'packet'}: ${error?.message ?? 'length does not match content'}`)
   }
   if (!hasWellFormedStrings(frame, packet)) {

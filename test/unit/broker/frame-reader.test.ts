@@ -59,3 +59,41 @@ test('a two-byte packet sent one byte per chunk (a WebSocket frame each) is read
   const packets = readAll(new FrameReader(1024), [Buffer.from([0xe0]), Buffer.from([0x00])])
   assert.deepEqual(packets.map((p) => p.cmd), ['disconnect'])
 })
+
+const connect = mqtt.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'x', clean: true, keepalive: 0 })
+
+function expectConnectStillParses(): void {
+  const packets = readAll(new FrameReader(1024), [connect])
+  assert.equal(packets[0]?.cmd, 'connect')
+}
+
+test('a malformed frame does not poison the shared parser for the next connection (regression)', () => {
+  // PINGREQ with a remaining length of 7, then a CONNACK with bad flags: mqtt-packet kept its read
+  // position after the error and misread the next CONNECT
+  const bytes = Buffer.from('c00759fba92657acf8203408e83e7fa29e2912c70107a785e9d673e1a5618e2ee38bb349cc041223f310e26283e36d7be84fff01f7cd611b0a1a96f756bbdeed', 'hex')
+  assert.throws(() => readAll(new FrameReader(1024), [bytes]), (e) => violationCode(e) !== undefined)
+  expectConnectStillParses()
+})
+
+test('random frames only ever raise protocol violations and never break later parsing (bounded fuzz)', () => {
+  let seed = 12345
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed / 2147483648
+  }
+  for (let i = 0; i < 20_000; i++) {
+    const bytes = Buffer.alloc(48)
+    for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(random() * 256)
+    // Mostly valid fixed-header flags, so that the bodies reach mqtt-packet's parsers
+    const type = (bytes[0] as number) >> 4
+    bytes[0] = (type << 4) | ([6, 8, 10].includes(type) ? 2 : type === 3 ? (bytes[0] as number) & 0x0b : 0)
+    const reader = new FrameReader(1024)
+    reader.version = random() < 0.5 ? 4 : 5
+    try {
+      reader.push(bytes, () => {}, () => false)
+    } catch (error) {
+      assert.notEqual(violationCode(error), undefined, `not a protocol violation: ${String(error)} for ${bytes.toString('hex')}`)
+    }
+  }
+  expectConnectStillParses()
+})
