@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
@@ -68,6 +69,17 @@ function parseOptions(argv: string[]): Options | undefined {
   return { selected, quick: values.quick, rounds, out: out === undefined ? undefined : resolve(repoRoot, out), build }
 }
 
+/** `commit abc1234` of the repository, noting uncommitted changes; `unknown code` outside git. */
+function describeRevision(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== ''
+    return `commit ${commit}${dirty ? ' with uncommitted changes' : ''}`
+  } catch {
+    return 'unknown code (not a git checkout)'
+  }
+}
+
 /** Run `fn`, or fail after `ms`. */
 async function withTimeout<T>(what: string, ms: number, fn: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
@@ -119,6 +131,7 @@ async function main(): Promise<number> {
   if (MOSQUITTO_PATH === undefined) process.stderr.write('bench: mosquitto is not installed (apt-get install mosquitto); comparing with Aedes only.\n')
   const started = Date.now()
   const loadAverage = loadavg()
+  const revision = describeRevision()
   const results: ScenarioResult[] = []
   const runCounter = { n: 0 }
   for (const scenario of options.selected) results.push(await runScenario(scenario, options, runCounter))
@@ -129,6 +142,7 @@ async function main(): Promise<number> {
     build: options.build,
     rounds: options.rounds,
     quick: options.quick,
+    revision,
     loadAverage,
     results,
     skipped: notYetMeasured,

@@ -16,6 +16,8 @@ export interface ReportInput {
   build: 'dist' | 'sources'
   rounds: number
   quick: boolean
+  /** The code measured: `commit abc1234`, noting uncommitted changes. */
+  revision: string
   /** os.loadavg() when the run started. */
   loadAverage: number[]
   results: ScenarioResult[]
@@ -78,7 +80,7 @@ export function renderReport(input: ReportInput): string {
     '',
     `Written by \`bench/run.ts\` on ${input.date.toISOString().replace(/\.\d+Z$/, 'Z')}.`,
     '',
-    `- Command: \`${input.command}\``,
+    `- Command: \`${input.command}\`, on ${input.revision}`,
     `- Machine: ${machine.cpus} CPUs (nproc), ${machine.cpuModel}, Linux ${machine.kernel}`,
     `- Node.js ${machine.node}; Mosquitto ${machine.mosquitto ?? 'not installed'}; Aedes from devDependencies`,
     `- Junction ran from ${describeBuild(input)}`,
