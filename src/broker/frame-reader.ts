@@ -158,6 +158,10 @@ function decodePublish(frame: Buffer, headerLength: number, version: ParserVersi
   }
 }
 
+/** First bytes of PUBACK, PUBREC, PUBREL (flags 0010 [MQTT-3.6.1-1]) and PUBCOMP. */
+const ACK_HEADERS = [0x40, 0x50, 0x62, 0x70]
+const ACK_COMMANDS = ['puback', 'pubrec', 'pubrel', 'pubcomp'] as const
+
 /** What {@link FrameReader.push} hands to its consumer for each complete packet. */
 export type PacketSink = (packet: Packet | InboundPublish, size: number) => void
 
@@ -242,6 +246,10 @@ export class FrameReader {
 
   private decode(frame: Buffer, headerLength: number): Packet | InboundPublish {
     const type = (frame[0] as number) >> 4
+    // The acknowledgements of QoS 1/2 flows in their short form, without the library [MQTT-3.4..3.7]
+    if (frame.length === 4 && type >= 4 && type <= 7 && (frame[0] as number) === ACK_HEADERS[type - 4]) {
+      return { cmd: ACK_COMMANDS[type - 4] as 'puback', messageId: frame.readUInt16BE(2) }
+    }
     if (type === 1) checkProtocolLevel(frame, headerLength)
     if (type === 3) {
       const fast = decodePublish(frame, headerLength, this.version)

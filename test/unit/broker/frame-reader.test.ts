@@ -97,3 +97,19 @@ test('random frames only ever raise protocol violations and never break later pa
   }
   expectConnectStillParses()
 })
+
+test('short acknowledgements decode like mqtt-packet, and a PUBREL with wrong flags is malformed', () => {
+  for (const version of [4, 5] as const) {
+    const reader = new FrameReader(1024)
+    reader.version = version
+    const acks: Packet[] = [
+      { cmd: 'puback', messageId: 1 },
+      { cmd: 'pubrec', messageId: 258 },
+      { cmd: 'pubrel', messageId: 65535 },
+      { cmd: 'pubcomp', messageId: 7 },
+    ]
+    const decoded = readAll(reader, acks.map((p) => mqtt.generate(p, { protocolVersion: version })))
+    assert.deepEqual(decoded.map((p) => [p.cmd, p.messageId]), acks.map((p) => [p.cmd, p.messageId]))
+  }
+  assert.throws(() => readAll(new FrameReader(1024), [Buffer.from([0x60, 2, 0, 1])]), (e) => violationCode(e) === 0x81)
+})
