@@ -75,3 +75,17 @@ test('a slow subscriber: QoS 0 beyond limits.maxWriteBuffer is dropped and count
   const info = hub.ctx.inspect.clients().find((c) => c.queued > 0)
   assert.equal(info?.queued, 5)
 })
+
+test('a 5.0 client with a large Receive Maximum still gets no more than limits.maxInflight unacknowledged', async (t) => {
+  const hub = await startTestHub({ mqtt: { limits: { maxInflight: 3 } } })
+  t.after(() => hub.close())
+  const raw = await RawClient.open(t, hub, 5)
+  await raw.connect({ properties: { receiveMaximum: 1000 } })
+  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'cap/#', qos: 1 }] })
+  await raw.next('suback')
+  for (let i = 0; i < 6; i++) await hub.broker.publish({ topic: 'cap/x', payload: Buffer.from(String(i)), qos: 1 }, { protocol: 'system' })
+  for (let i = 0; i < 3; i++) await raw.next('publish')
+  await assert.rejects(raw.next('publish', 300), /no publish/)
+  assert.equal(hub.ctx.inspect.clients()[0]?.inflight, 3)
+  assert.equal(hub.ctx.inspect.clients()[0]?.queued, 3)
+})

@@ -129,7 +129,8 @@ async function connect(core: MqttCore, conn: Connection, packet: IConnectPacket)
   const expiry = Math.min(requestedExpiry, limits.maxSessionExpiry)
   conn.cleanStart = packet.clean ?? true
   if (v5) {
-    conn.sendQuota = props.receiveMaximum ?? 65535
+    // The client's Receive Maximum, but no more than ours per direction (limits.maxInflight)
+    conn.sendQuota = Math.min(props.receiveMaximum ?? 65535, limits.maxInflight)
     conn.maxOutgoingPacket = props.maximumPacketSize ?? Infinity
     conn.aliasOutMax = props.topicAliasMaximum ?? 0
   } else {
