@@ -1,14 +1,14 @@
+import { repoFile } from '../helpers/paths.js'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import mqtt from 'mqtt'
 import WebSocket from 'ws'
 import { portOf, startTestHub } from '../helpers/hub.js'
 import { collect, connectClient, nextEvent } from './support.js'
 
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures')
+const fixtures = repoFile('test/broker/fixtures')
 const tlsFiles = { cert: join(fixtures, 'localhost-cert.pem'), key: join(fixtures, 'localhost-key.pem') }
 
 test("the WebSocket listener selects the 'mqtt' subprotocol (MQTT 5.0 §6)", async (t) => {

@@ -1,7 +1,6 @@
+import { repoFile } from '../helpers/paths.js'
 import assert from 'node:assert/strict'
-import { dirname, resolve } from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { pythonHasModule, runTool, skipWithout } from '../helpers/external-binary.js'
 import { portOf, startTestHub } from '../helpers/hub.js'
 
@@ -10,9 +9,8 @@ import { portOf, startTestHub } from '../helpers/hub.js'
  * system interpreter only, so the script runs with /usr/bin/python3, not the first python3 on PATH.
  */
 const PYTHON = '/usr/bin/python3'
-const here = dirname(fileURLToPath(import.meta.url))
 // the script stays in test/interop/ (tsc does not copy it to dist/): from dist/test/interop, go back up
-const SCRIPT = resolve(here, import.meta.url.endsWith('.ts') ? '.' : '../../../test/interop', 'paho-client.py')
+const SCRIPT = repoFile('test/interop/paho-client.py')
 
 interface PahoResult {
   subConnack: { reasonCode: number; properties: Record<string, unknown> }

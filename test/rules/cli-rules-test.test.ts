@@ -1,7 +1,7 @@
+import { repoFile } from '../helpers/paths.js'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { runCli } from '../helpers/spawn-hub.js'
 import { ruleDir, writeRules } from './helpers.js'
 
@@ -15,7 +15,7 @@ async function cli(args: string[]): Promise<{ code: number | null; stdout: strin
   return { code, stdout, stderr }
 }
 
-const example = fileURLToPath(new URL('../../config/rules.example.yaml', import.meta.url))
+const example = repoFile('config/rules.example.yaml')
 
 test('junction rules test prints each rule of a file against a sample message', async () => {
   const { code, stdout } = await cli(['rules', 'test', example, '--message', '{"topic":"sensors/kitchen/temp","payload":{"temp":31},"clientid":"dev1","timestamp":5}'])

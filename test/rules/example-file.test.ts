@@ -1,9 +1,9 @@
+import { repoFile } from '../helpers/paths.js'
 import assert from 'node:assert/strict'
-import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
 import { startTestHub } from '../helpers/hub.js'
 
-const example = fileURLToPath(new URL('../../config/rules.example.yaml', import.meta.url))
+const example = repoFile('config/rules.example.yaml')
 
 test('the shipped config/rules.example.yaml loads and its rules are listed', async (t) => {
   const hub = await startTestHub({ rules: { files: [example], watch: false } })

@@ -1,3 +1,4 @@
+import { repoFile } from '../../helpers/paths.js'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
@@ -10,7 +11,7 @@ import { listFunctionNames } from '../../../src/rules/sql/functions.js'
  * docs/rules.md is the language reference; every ```yaml example block in it runs here, so the
  * documentation and the engine cannot drift apart.
  */
-const doc = readFileSync(new URL('../../../docs/rules.md', import.meta.url), 'utf8')
+const doc = readFileSync(repoFile('docs/rules.md'), 'utf8')
 const examples = [...doc.matchAll(/```yaml example\n([\s\S]*?)```/g)].map((m) => parse(m[1] as string) as Record<string, unknown>)
 
 test('docs/rules.md has runnable examples', () => {
