@@ -27,6 +27,9 @@ function flushCorked(): void {
   corked.length = 0
 }
 
+/** The largest packet MQTT can frame: 1 + 4 bytes of header and 268,435,455 bytes of body. */
+const MAX_PACKET_SIZE = 268_435_460
+
 const CONNECTION = Symbol('connection')
 type LinkedSocket = Duplex & { [CONNECTION]: Connection }
 
@@ -55,8 +58,9 @@ export class Connection {
   version: 3 | 4 | 5 = 4
   clientId = ''
   identity: Identity | undefined
-  /** The origin of every message this connection publishes; one object, reused. */
-  origin: Origin = { protocol: 'mqtt' }
+  /** The user name the client authenticated as. */
+  username: string | undefined
+  private originObject: Origin | undefined
   session: Session | undefined
   will: WillSpec | undefined
   /** Keep alive granted, in seconds (0: none). */
@@ -68,8 +72,11 @@ export class Connection {
   cleanStart = true
   /** Client's Receive Maximum: QoS 1/2 PUBLISHes we may have unacknowledged (MQTT 5.0 §3.1.2.11.3). */
   sendQuota = 65535
-  /** Client's Maximum Packet Size (MQTT 5.0 §3.1.2.11.4); Infinity when it set none. */
-  maxOutgoingPacket = Infinity
+  /**
+   * Client's Maximum Packet Size (MQTT 5.0 §3.1.2.11.4); when it set none, the protocol's own limit
+   * (a small integer, unlike Infinity, which would cost a heap number per connection).
+   */
+  maxOutgoingPacket = MAX_PACKET_SIZE
   /** Client's Topic Alias Maximum: aliases we may assign towards it. */
   aliasOutMax = 0
   aliasOut: Map<string, number> | undefined
@@ -108,6 +115,11 @@ export class Connection {
     socket.on('data', onData)
     socket.on('error', onError)
     socket.on('close', onClose)
+  }
+
+  /** The origin of every message this connection publishes: one object, made on first use. */
+  get origin(): Origin {
+    return (this.originObject ??= { protocol: 'mqtt', clientId: this.clientId, username: this.username })
   }
 
   /** The client's address, read from the socket when asked for. */

@@ -100,7 +100,7 @@ export class MqttServer {
         clientId: conn.clientId,
         protocol: 'mqtt',
         protocolVersion: conn.version,
-        username: conn.origin.username,
+        username: conn.username,
         remoteAddress: conn.remoteAddress,
         connectedAt: wallClock(conn.openedAt),
         keepAlive: conn.keepAlive,

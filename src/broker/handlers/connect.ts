@@ -38,15 +38,13 @@ function assignClientId(): string {
  * CONNECT (MQTT 5.0 §3.1, 3.1.1 §3.1): validate, authenticate, attach the session, answer CONNACK,
  * then resend what the session still owes the client.
  */
-export async function handleConnect(core: MqttCore, conn: Connection, packet: IConnectPacket): Promise<void> {
-  try {
-    await connect(core, conn, packet)
-  } catch (error) {
+export function handleConnect(core: MqttCore, conn: Connection, packet: IConnectPacket): Promise<void> {
+  return connect(core, conn, packet).catch((error: unknown) => {
     if (violationCode(error) !== undefined || conn.connected || conn.closed) throw error
     // A hook or the session store failed: the client is told the server is unavailable for now
     core.deps.log.error({ err: error, clientId: conn.clientId }, 'CONNECT failed inside the hub')
     refuse(core, conn, RC.unspecifiedError, 'internal error')
-  }
+  })
 }
 
 async function connect(core: MqttCore, conn: Connection, packet: IConnectPacket): Promise<void> {
@@ -100,7 +98,7 @@ async function connect(core: MqttCore, conn: Connection, packet: IConnectPacket)
   if (conn.closed) return
   if (!auth.ok) return refuse(core, conn, AUTH_FAILURE_CODES[auth.reason], auth.message ?? auth.reason)
   conn.identity = auth.identity
-  conn.origin = { protocol: 'mqtt', clientId, username: auth.identity.username ?? packet.username }
+  conn.username = auth.identity.username ?? packet.username
 
   if (packet.will !== undefined) {
     const will = readWill(packet.will)
@@ -131,7 +129,7 @@ async function connect(core: MqttCore, conn: Connection, packet: IConnectPacket)
   if (v5) {
     // The client's Receive Maximum, but no more than ours per direction (limits.maxInflight)
     conn.sendQuota = Math.min(props.receiveMaximum ?? 65535, limits.maxInflight)
-    conn.maxOutgoingPacket = props.maximumPacketSize ?? Infinity
+    if (props.maximumPacketSize !== undefined) conn.maxOutgoingPacket = props.maximumPacketSize
     conn.aliasOutMax = props.topicAliasMaximum ?? 0
   } else {
     conn.sendQuota = limits.maxInflight
@@ -160,7 +158,7 @@ async function connect(core: MqttCore, conn: Connection, packet: IConnectPacket)
   }
   core.deps.events.emit('client_connected', {
     clientId,
-    username: conn.origin.username,
+    username: conn.username,
     protocol: 'mqtt',
     protocolVersion: version,
     get remoteAddress() {

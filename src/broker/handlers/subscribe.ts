@@ -69,7 +69,7 @@ async function subscribeOne(
   // Retain Handling 0: send retained; 1: only for a new subscription; 2: never (5.0 §3.8.3.1).
   // Shared subscriptions get no retained messages (5.0 §4.8.2).
   if (!shared && (retainHandling === 0 || (retainHandling === 1 && !existed))) sendRetained.push(subscription)
-  core.deps.events.emit('session_subscribed', { clientId: session.id, username: conn.origin.username, filter, qos })
+  core.deps.events.emit('session_subscribed', { clientId: session.id, username: conn.username, filter, qos })
   return qos
 }
 

@@ -12,7 +12,7 @@ export async function handleUnsubscribe(core: MqttCore, conn: Connection, packet
     const removed = core.broker.subscriptions.remove(filter, session)
     session.subscriptions?.delete(filter)
     granted.push(removed ? RC.success : RC.noSubscriptionExisted)
-    if (removed) core.deps.events.emit('session_unsubscribed', { clientId: session.id, username: conn.origin.username, filter })
+    if (removed) core.deps.events.emit('session_unsubscribed', { clientId: session.id, username: conn.username, filter })
   }
   if (session.stored) await core.deps.sessions.save(session.record())
   if (conn.state === 'closed') return
