@@ -1,4 +1,5 @@
 import type { Protocol } from './message.js'
+import { isLoopback } from './net-address.js'
 
 export type Awaitable<T> = T | Promise<T>
 
@@ -33,14 +34,34 @@ export interface Hooks {
   authorizeSubscribe(identity: Identity, filter: string): Awaitable<boolean>
 }
 
-/** Allow everything except client publishes to `$SYS/` (as aedes does). */
-export function createDefaultHooks(): Hooks {
+/**
+ * Who may connect without credentials: everyone (`true`), no one (`false`), or only clients on the
+ * loopback interface (`'loopback'`, the default), so that a listener opened to the network never
+ * admits anonymous clients unless the config says so (DESIGN.md §4).
+ */
+export type AnonymousPolicy = boolean | 'loopback'
+
+/**
+ * The hooks used when no user store is configured: any credentials are accepted, anonymous access
+ * follows `allowAnonymous`, and everything is allowed except client publishes to `$SYS/` (as aedes).
+ */
+export function createDefaultHooks(options: { allowAnonymous: AnonymousPolicy } = { allowAnonymous: 'loopback' }): Hooks {
   return {
-    authenticate: (request) => ({
-      ok: true,
-      identity: { protocol: request.protocol, clientId: request.clientId, username: request.username, roles: [] } as Identity,
-    }),
+    authenticate: (request): AuthResult => {
+      const anonymous = request.username === undefined && request.token === undefined
+      if (anonymous && !isAnonymousAllowed(options.allowAnonymous, request.remoteAddress)) {
+        return { ok: false, reason: 'not-authorized', message: 'anonymous access is not allowed (auth.allowAnonymous)' }
+      }
+      const identity: Identity = { protocol: request.protocol, roles: [] }
+      if (request.clientId !== undefined) identity.clientId = request.clientId
+      if (request.username !== undefined) identity.username = request.username
+      return { ok: true, identity }
+    },
     authorizePublish: (identity, topic) => identity.protocol === 'system' || !topic.startsWith('$SYS/'),
     authorizeSubscribe: () => true,
   }
+}
+
+function isAnonymousAllowed(policy: AnonymousPolicy, remoteAddress: string | undefined): boolean {
+  return policy === 'loopback' ? isLoopback(remoteAddress) : policy
 }

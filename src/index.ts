@@ -58,7 +58,7 @@ export async function createHub(input: HubConfigInput | HubConfig = {}, options:
     log: log.child({ component: 'broker' }),
     onDrop: (message, reason) => events.emit('message_dropped', { message, reason }),
   })
-  const hooks = options.hooks ?? createDefaultHooks()
+  const hooks = options.hooks ?? createDefaultHooks({ allowAnonymous: config.auth.allowAnonymous })
   const mqtt = new MqttServer({
     broker,
     sessions: stores.sessions,
@@ -68,7 +68,6 @@ export async function createHub(input: HubConfigInput | HubConfig = {}, options:
     events,
     config: config.mqtt,
     host: config.host,
-    allowAnonymous: config.auth.allowAnonymous,
     configDir,
   })
 

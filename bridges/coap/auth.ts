@@ -5,11 +5,15 @@
 import type { Hooks, Identity } from '../../src/hub-context.js'
 import type { CoapFailure, Credentials } from './mapping.js'
 
-/** Authenticate a request; 4.01 for bad credentials, 4.03 for a banned or refused party. */
+/**
+ * Authenticate a request; 4.01 for bad credentials or a refused anonymous request (credentials would
+ * help: RFC 7252 §5.9.2.2), 4.03 for a banned or refused party.
+ */
 export async function authenticateRequest(hooks: Hooks, credentials: Credentials, remoteAddress: string): Promise<Identity | CoapFailure> {
   const result = await hooks.authenticate({ protocol: 'coap', ...credentials, remoteAddress })
   if (result.ok) return result.identity
-  const code = result.reason === 'bad-credentials' ? '4.01' : '4.03'
+  const anonymous = credentials.username === undefined && credentials.token === undefined
+  const code = result.reason === 'bad-credentials' || (anonymous && result.reason === 'not-authorized') ? '4.01' : '4.03'
   return { code, message: result.message ?? (code === '4.01' ? 'bad credentials' : 'not authorized') }
 }
 

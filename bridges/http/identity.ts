@@ -6,6 +6,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { HubError } from '../../src/errors.js'
 import type { HubContext, Identity, Origin } from '../../src/hub-context.js'
 import type { AdminAccess } from './schema.js'
+import { isLoopback } from '../../src/net-address.js'
 
 /** What the Authorization header carried. */
 export interface Credentials {
@@ -49,18 +50,15 @@ export function createAuthenticate(ctx: HubContext): RequestHandler {
     const credentials = parseAuthorization(req.headers.authorization)
     const result = await ctx.hooks.authenticate({ protocol: 'http', ...credentials, remoteAddress: req.socket.remoteAddress })
     if (!result.ok) {
+      // a refused anonymous request is a 401 too: credentials would change the answer (RFC 9110 §15.5.2)
+      const anonymous = credentials.username === undefined && credentials.token === undefined
+      const unauthenticated = result.reason === 'bad-credentials' || (anonymous && result.reason === 'not-authorized')
       const message = result.message ?? (result.reason === 'bad-credentials' ? 'bad user name, password or token' : `access refused (${result.reason})`)
-      throw new HubError(result.reason === 'bad-credentials' ? 'HUB_ERR_BAD_CREDENTIALS' : 'HUB_ERR_NOT_AUTHORIZED', message)
+      throw new HubError(unauthenticated ? 'HUB_ERR_BAD_CREDENTIALS' : 'HUB_ERR_NOT_AUTHORIZED', message)
     }
     res.locals.identity = result.identity
     next()
   }
-}
-
-/** Whether a socket address is the loopback interface (127.0.0.0/8, ::1, or IPv4-mapped loopback). */
-export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.')
 }
 
 /** Admin endpoints: the `admin` role, or what `http.adminAccess` allows besides (see schema.ts). */

@@ -25,7 +25,6 @@ export interface MqttServerDeps {
   config: HubConfig['mqtt']
   /** Bind address for listeners that do not name their own. */
   host: string
-  allowAnonymous: boolean
   /** Folder that relative TLS file paths resolve against. */
   configDir: string
 }

@@ -103,8 +103,11 @@ const storageSchema = z
 
 const authSchema = z
   .object({
-    /** Accept clients without credentials. The embedded default allows it on loopback listeners. */
-    allowAnonymous: z.boolean().default(true),
+    /**
+     * Accept clients without credentials (MQTT, HTTP and CoAP alike): `true`, `false`, or `loopback`
+     * (the default) for clients connecting from the loopback interface only.
+     */
+    allowAnonymous: z.union([z.boolean(), z.literal('loopback')]).default('loopback'),
   })
   .strict()
 

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
-import { createSocket } from 'node:dgram'
 import { test, type TestContext } from 'node:test'
-import { Agent, request, type IncomingMessage } from 'coap'
+import type { IncomingMessage } from 'coap'
 import mqtt, { type MqttClient } from 'mqtt'
 import { isHubError } from '../../src/errors.js'
-import { createHub, type Hub } from '../../src/index.js'
-import { silentLogger } from '../../src/log.js'
-import { portOf, startTestHub } from '../helpers/hub.js'
+import type { Hub } from '../../src/index.js'
+import { coapClient } from '../bridges/coap/helpers.js'
+import { createTestHub, portOf, startTestHub } from '../helpers/hub.js'
 import { closedPort, ruleDir, startWebhook, waitFor, writeRules, type WebhookCall } from '../rules/helpers.js'
 
 /**
@@ -26,21 +25,7 @@ async function subscriber(t: TestContext, hub: Hub, filter: string): Promise<{ c
 
 /** A CoAP PUT with the `coap` package on a socket the test owns. */
 function coapPut(t: TestContext, hub: Hub, path: string, payload: string): Promise<IncomingMessage> {
-  const socket = createSocket('udp4')
-  t.after(() => new Promise<void>((resolve) => socket.close(() => resolve())))
-  return new Promise((resolve, reject) => {
-    const req = request({ agent: new Agent({ socket }), hostname: '127.0.0.1', port: portOf(hub, 'coap'), method: 'PUT', pathname: path, contentFormat: 'application/json' })
-    const timer = setTimeout(() => reject(new Error(`no CoAP response to PUT ${path}`)), 10_000)
-    req.on('response', (res: IncomingMessage) => {
-      clearTimeout(timer)
-      resolve(res)
-    })
-    req.on('error', (error: Error) => {
-      clearTimeout(timer)
-      reject(error)
-    })
-    req.end(payload)
-  })
+  return coapClient(t)({ hostname: '127.0.0.1', port: portOf(hub, 'coap'), method: 'PUT', pathname: path, contentFormat: 'application/json' }, payload)
 }
 
 async function httpPost(hub: Hub, topic: string, payload: unknown): Promise<Response> {
@@ -202,10 +187,7 @@ test('rules that feed each other are refused when the hub starts, with the cycle
   sql: SELECT * FROM "relay/#"
   actions: [{ republish: { topic: "sensors/relay/temp" } }]
 `)
-  const hub = await createHub(
-    { log: { level: 'silent' }, storage: { driver: 'memory' }, mqtt: { tcp: { port: 0 }, ws: { port: 0 }, sysInterval: 0 }, http: { port: 0 }, coap: { port: 0 }, rules: { files: [file] } },
-    { log: silentLogger() },
-  )
+  const hub = await createTestHub({ rules: { files: [file] } })
   t.after(() => hub.close())
   await assert.rejects(hub.start(), (error: unknown) => {
     assert.ok(isHubError(error, 'HUB_ERR_RULE_LOOP'))

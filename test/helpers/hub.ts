@@ -18,9 +18,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * An in-process hub on 127.0.0.1 with every port chosen by the OS, the memory store, no logs and no
- * `$SYS` timer, merged with `overrides`. The caller closes it: `t.after(() => hub.close())`.
+ * `$SYS` timer, merged with `overrides`; not started (for tests of start-up failures). The caller
+ * closes it: `t.after(() => hub.close())`.
  */
-export async function startTestHub(overrides: HubConfigInput = {}, options: HubOptions = {}): Promise<Hub> {
+export async function createTestHub(overrides: HubConfigInput = {}, options: HubOptions = {}): Promise<Hub> {
   const base: HubConfigInput = {
     host: '127.0.0.1',
     log: { level: 'silent' },
@@ -30,7 +31,12 @@ export async function startTestHub(overrides: HubConfigInput = {}, options: HubO
     coap: { port: 0 },
   }
   const config = merge(base as Record<string, unknown>, overrides as Record<string, unknown>) as HubConfigInput
-  const hub = await createHub(config, { log: silentLogger(), ...options })
+  return createHub(config, { log: silentLogger(), ...options })
+}
+
+/** {@link createTestHub}, started. */
+export async function startTestHub(overrides: HubConfigInput = {}, options: HubOptions = {}): Promise<Hub> {
+  const hub = await createTestHub(overrides, options)
   await hub.start()
   return hub
 }

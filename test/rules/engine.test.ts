@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { isHubError } from '../../src/errors.js'
-import { createHub } from '../../src/index.js'
-import { silentLogger } from '../../src/log.js'
-import { startTestHub } from '../helpers/hub.js'
+import { createTestHub, startTestHub } from '../helpers/hub.js'
 import { closedPort, collect, ruleDir, startWebhook, waitFor, writeRules } from './helpers.js'
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value))
@@ -175,10 +173,7 @@ test('rules that feed each other are rejected at load time with the cycle named'
   sql: SELECT * FROM "y/#"
   actions: [{ republish: { topic: "x/back" } }]
 `)
-  const hub = await createHub(
-    { log: { level: 'silent' }, storage: { driver: 'memory' }, mqtt: { tcp: { port: 0 }, ws: { port: 0 }, sysInterval: 0 }, http: { enabled: false }, coap: { enabled: false }, rules: { files: [file] } },
-    { log: silentLogger() },
-  )
+  const hub = await createTestHub({ http: { enabled: false }, coap: { enabled: false }, rules: { files: [file] } })
   t.after(() => hub.close())
   await assert.rejects(hub.start(), (error: unknown) => {
     assert.ok(isHubError(error, 'HUB_ERR_RULE_LOOP'))

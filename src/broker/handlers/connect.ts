@@ -83,9 +83,6 @@ async function connect(core: MqttCore, conn: Connection, packet: IConnectPacket)
   }
   conn.clientId = clientId
 
-  if (packet.username === undefined && !core.deps.allowAnonymous) {
-    return refuse(core, conn, RC.notAuthorized, 'anonymous clients are not allowed')
-  }
   const auth = await core.deps.hooks.authenticate({
     protocol: 'mqtt',
     clientId,

@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
 import { test } from 'node:test'
 import { resolveCoapHosts } from '../../../bridges/coap/index.js'
-import { startTestHub } from '../../helpers/hub.js'
+import { createTestHub, startTestHub } from '../../helpers/hub.js'
 
 test('the default bind addresses are the host and its twin of the other family, the twin optional', () => {
   const table: Array<[{ host?: string; hosts?: string[] }, string, Array<{ host: string; required: boolean }>]> = [
@@ -29,12 +29,7 @@ test('a port that is taken fails the start naming the address, and leaves no CoA
   await once(taken, 'listening')
   t.after(() => taken.close())
   const port = taken.address().port
-  const { createHub } = await import('../../../src/index.js')
-  const { silentLogger } = await import('../../../src/log.js')
-  const hub = await createHub(
-    { host: '127.0.0.1', storage: { driver: 'memory' }, mqtt: { tcp: { port: 0 }, ws: { port: 0 }, sysInterval: 0 }, http: { enabled: false }, rules: { enabled: false }, coap: { hosts: ['127.0.0.1'], port } },
-    { log: silentLogger() },
-  )
+  const hub = await createTestHub({ http: { enabled: false }, rules: { enabled: false }, coap: { hosts: ['127.0.0.1'], port } })
   t.after(() => hub.close())
   await assert.rejects(hub.start(), new RegExp(`cannot bind UDP 127\\.0\\.0\\.1:${port}`))
   assert.equal(hub.ctx.metrics.getSingleMetric('junction_coap_malformed_datagrams_total'), undefined)

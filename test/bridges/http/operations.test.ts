@@ -5,9 +5,7 @@ import { test } from 'node:test'
 import { createHttpApp } from '../../../bridges/http/index.js'
 import { httpConfigSchema } from '../../../bridges/http/schema.js'
 import { isHubError } from '../../../src/errors.js'
-import { createHub } from '../../../src/index.js'
-import { silentLogger } from '../../../src/log.js'
-import { startTestHub } from '../../helpers/hub.js'
+import { createTestHub, startTestHub } from '../../helpers/hub.js'
 import { errorOf, postJson, startHttpHub } from './http-helpers.js'
 
 test('GET /metrics is Prometheus text with hub counters by protocol, retained count and HTTP requests by route and status', async (t) => {
@@ -105,7 +103,7 @@ test('the bridge also serves on an IPv6 loopback host', async (t) => {
 test('a port already in use stops the start with an error naming the address', async (t) => {
   const { hub: first } = await startHttpHub(t)
   const taken = first.listeners().find((l) => l.name === 'http')?.port
-  const second = await createHub({ log: { level: 'silent' }, storage: { driver: 'memory' }, mqtt: { tcp: { port: 0 }, ws: { port: 0 }, sysInterval: 0 }, coap: { port: 0 }, http: { port: taken } }, { log: silentLogger() })
+  const second = await createTestHub({ http: { port: taken } })
   t.after(() => second.close())
   await assert.rejects(second.start(), (error: unknown) => isHubError(error, 'HUB_ERR_CONFIG_INVALID') && error.message === `http: cannot listen on 127.0.0.1:${taken} (EADDRINUSE)`)
 })

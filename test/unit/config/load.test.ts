@@ -35,7 +35,7 @@ describe('configuration', () => {
     assert.equal(config.coap.port, 5683)
     assert.equal(config.storage.driver, 'sqlite')
     assert.equal(config.storage.dataDir, './data')
-    assert.equal(config.auth.allowAnonymous, true)
+    assert.equal(config.auth.allowAnonymous, 'loopback')
   })
 
   it('an empty file is a valid config with every default filled in', (t) => {
