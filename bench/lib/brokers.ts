@@ -159,7 +159,8 @@ export async function startJunction(options: JunctionOptions, label = 'junction'
   // JSON is YAML: no need for a serialiser here
   writeFileSync(configFile, JSON.stringify(config, null, 2))
   const env = { ...cleanEnv(), JUNCTION_LOG_LEVEL: 'warn' }
-  const child = spawnWithFileLimit(process.execPath, [...nodeArgs('src/cli.ts', options.build), 'start', '--config', configFile], env)
+  // the V8 flag the junction bin and `npm start` run with (see the top of src/cli.ts)
+  const child = spawnWithFileLimit(process.execPath, ['--max-semi-space-size=4', ...nodeArgs('src/cli.ts', options.build), 'start', '--config', configFile], env)
   try {
     const banner = await waitForOutput(child, 'stderr', / ready \(config [^\n]*\n((?:\s+\S+\s+[a-z]+:\/\/\S+\n)+)/, label)
     const ports: Record<string, number> = {}
