@@ -1,6 +1,7 @@
 import type { IConnectPacket } from 'mqtt-packet'
 import { createMessage, type Message, type MessageProperties, type Origin, type QoS } from '../message.js'
 import type { PendingWill } from '../store/session-store.js'
+import { toMessageProperties } from './message-properties.js'
 
 /** A will as CONNECT declared it (MQTT 5.0 §3.1.3.2); it becomes a message only when published. */
 export interface WillSpec {
@@ -18,13 +19,7 @@ type ConnectWill = NonNullable<IConnectPacket['will']>
 /** The will of a CONNECT packet. */
 export function readWill(will: ConnectWill): WillSpec {
   const p = will.properties ?? {}
-  const properties: MessageProperties = {}
-  if (p.payloadFormatIndicator !== undefined) properties.payloadFormatIndicator = p.payloadFormatIndicator
-  if (p.messageExpiryInterval !== undefined) properties.messageExpiryInterval = p.messageExpiryInterval
-  if (p.contentType !== undefined) properties.contentType = p.contentType
-  if (p.responseTopic !== undefined) properties.responseTopic = p.responseTopic
-  if (p.correlationData !== undefined) properties.correlationData = p.correlationData
-  if (p.userProperties !== undefined) properties.userProperties = p.userProperties
+  const properties = toMessageProperties(p)
   return {
     topic: will.topic,
     payload: Buffer.isBuffer(will.payload) ? will.payload : Buffer.from(will.payload),

@@ -1,28 +1,13 @@
 import { isUtf8 } from 'node:buffer'
 import type { Identity } from '../../hooks.js'
-import { createMessage, type MessageProperties } from '../../message.js'
+import { createMessage } from '../../message.js'
 import { checkTopicName } from '../../topic/validate.js'
 import type { Connection } from '../connection.js'
 import { protocolViolation, type InboundPublish } from '../frame-reader.js'
+import { toMessageProperties } from '../message-properties.js'
 import type { MqttCore } from '../mqtt-core.js'
 import { RC } from '../reason-codes.js'
 
-type PublishProperties = NonNullable<InboundPublish['properties']>
-
-/** The PUBLISH properties that travel with the message; Topic Alias and Subscription Identifier do not. */
-function messageProperties(p: PublishProperties | undefined): MessageProperties | undefined {
-  if (p === undefined) return undefined
-  const out: MessageProperties = {}
-  if (p.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = p.payloadFormatIndicator
-  if (p.messageExpiryInterval !== undefined) out.messageExpiryInterval = p.messageExpiryInterval
-  if (p.contentType !== undefined) out.contentType = p.contentType
-  // Request/response properties pass through unchanged [MQTT-3.3.2-15, MQTT-3.3.2-16]
-  if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic
-  if (p.correlationData !== undefined) out.correlationData = p.correlationData
-  // [MQTT-3.3.2-17] user properties are forwarded unaltered
-  if (p.userProperties !== undefined) out.userProperties = p.userProperties
-  return out
-}
 
 /** Refuse one PUBLISH without closing: 5.0 answers QoS 1/2 with the reason code; QoS 0 is dropped. */
 function refusePublish(core: MqttCore, conn: Connection, packet: InboundPublish, reasonCode: number, why: string): void {
@@ -98,7 +83,7 @@ function routePublish(core: MqttCore, conn: Connection, packet: InboundPublish, 
     return refusePublish(core, conn, packet, RC.notAuthorized, `not authorized to publish to ${topic}`)
   }
   const message = createMessage(
-    { topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, properties: messageProperties(packet.properties) },
+    { topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, properties: packet.properties === undefined ? undefined : toMessageProperties(packet.properties) },
     conn.origin,
   )
   const outcome = core.broker.dispatch(message)
