@@ -18,6 +18,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --out FILE          where to write the report (default docs/benchmarks.md for a full run)
   --no-write          print the report instead of writing it
   --junction MODE     dist | sources: run Junction compiled or through tsx (default: how bench runs)
+  --cpu-prof DIR      write a V8 CPU profile of every Junction run into DIR (open it in Chrome DevTools)
   --list              list the scenarios
 `
 
@@ -30,6 +31,7 @@ interface Options {
   rounds: number
   out: string | undefined
   build: JunctionBuild
+  cpuProfileDir: string | undefined
 }
 
 function parseOptions(argv: string[]): Options | undefined {
@@ -42,6 +44,7 @@ function parseOptions(argv: string[]): Options | undefined {
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       junction: { type: 'string' },
+      'cpu-prof': { type: 'string' },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -66,7 +69,8 @@ function parseOptions(argv: string[]): Options | undefined {
   if (build !== 'dist' && build !== 'sources') throw new Error(`--junction must be dist or sources, got ${values.junction}`)
   const writeByDefault = !values.quick && names.length === 0
   const out = values['no-write'] ? undefined : (values.out ?? (writeByDefault ? 'docs/benchmarks.md' : undefined))
-  return { selected, quick: values.quick, rounds, out: out === undefined ? undefined : resolve(repoRoot, out), build }
+  const cpuProfileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof'])
+  return { selected, quick: values.quick, rounds, out: out === undefined ? undefined : resolve(repoRoot, out), build, cpuProfileDir }
 }
 
 /** `commit abc1234` of the repository, noting uncommitted changes; `unknown code` outside git. */
@@ -98,7 +102,7 @@ async function runScenario(scenario: Scenario, options: Options, runCounter: { n
   const result: ScenarioResult = { scenario, runs: new Map(), errors: [] }
   for (let round = 1; round <= options.rounds; round++) {
     for (const subject of scenario.subjects) {
-      const ctx: RunContext = { quick: options.quick, build: options.build, runId: `b${process.pid}r${runCounter.n++}` }
+      const ctx: RunContext = { quick: options.quick, build: options.build, runId: `b${process.pid}r${runCounter.n++}`, cpuProfileDir: options.cpuProfileDir }
       const what = `${scenario.name} round ${round} ${subject.label}`
       let target: Target | undefined
       try {

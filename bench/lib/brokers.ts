@@ -4,6 +4,7 @@ import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { RunContext } from './scenario.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 /** Running as bench/*.ts through tsx (development) or as compiled dist/bench/*.js (`npm run bench`). */
@@ -35,7 +36,6 @@ export interface JunctionOptions {
   coap?: boolean
   /** Absolute path of a rules file to load. */
   rulesFile?: string
-  build: JunctionBuild
 }
 
 /**
@@ -144,7 +144,7 @@ async function waitForTcp(port: number, label: string, timeoutMs = 15_000): Prom
 }
 
 /** Junction's CLI with a config written to a temp dir (memory or SQLite store in a temp data dir). */
-export async function startJunction(options: JunctionOptions, label = 'junction'): Promise<Target> {
+export async function startJunction(ctx: RunContext, options: JunctionOptions = {}, label = 'junction'): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'junction-bench-'))
   const configFile = join(dir, 'junction.yaml')
   const config = {
@@ -160,7 +160,8 @@ export async function startJunction(options: JunctionOptions, label = 'junction'
   writeFileSync(configFile, JSON.stringify(config, null, 2))
   const env = { ...cleanEnv(), JUNCTION_LOG_LEVEL: 'warn' }
   // the V8 flag the junction bin and `npm start` run with (see the top of src/cli.ts)
-  const child = spawnWithFileLimit(process.execPath, ['--max-semi-space-size=4', ...nodeArgs('src/cli.ts', options.build), 'start', '--config', configFile], env)
+  const profile = ctx.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfileDir}`, `--cpu-prof-name=${label}-${ctx.runId}.cpuprofile`]
+  const child = spawnWithFileLimit(process.execPath, ['--max-semi-space-size=4', ...profile, ...nodeArgs('src/cli.ts', ctx.build), 'start', '--config', configFile], env)
   try {
     const banner = await waitForOutput(child, 'stderr', / ready \(config [^\n]*\n((?:\s+\S+\s+[a-z]+:\/\/\S+\n)+)/, label)
     const ports: Record<string, number> = {}

@@ -7,6 +7,8 @@ export interface RunContext {
   build: JunctionBuild
   /** A fresh prefix for client ids on each run. */
   runId: string
+  /** Where Junction writes a V8 CPU profile of each run (`--cpu-prof DIR`); none when undefined. */
+  cpuProfileDir?: string
 }
 
 /** One thing a scenario measures, e.g. delivered messages per broker CPU-second. */

@@ -19,7 +19,7 @@ export const httpPublishScenario: Scenario = {
   issue: 4,
   description: `\`POST /api/v1/publish\` with a JSON body (\`{"topic":"bench/http","payload":"<64 chars>"}\`), ${CONCURRENCY} concurrent keep-alive connections (Node's http.Agent), no subscriber; Junction's HTTP bridge against a bare express 5 app that parses the same request and answers \`{ id, matched }\` (bench/peers/express-server.ts).`,
   subjects: [
-    { label: 'junction', start: (ctx) => startJunction({ build: ctx.build, http: true }) },
+    { label: 'junction', start: (ctx) => startJunction(ctx, { http: true }) },
     { label: 'express', start: (ctx) => startPeer('bench/peers/express-server.ts', 'express', 'http', ctx.build) },
   ],
   metrics: rateMetrics,
@@ -44,7 +44,7 @@ export const coapPublishScenario: Scenario = {
   issue: 5,
   description: `\`POST coap://127.0.0.1/ps/bench/coap\` with a 64-byte payload, NON then CON, ${CONCURRENCY} requesters with one request outstanding each (one UDP socket each), no subscriber; Junction's CoAP bridge against a bare node-coap server that answers every request 2.04 without publishing (bench/peers/coap-server.ts).`,
   subjects: [
-    { label: 'junction', start: (ctx) => startJunction({ build: ctx.build, coap: true }) },
+    { label: 'junction', start: (ctx) => startJunction(ctx, { coap: true }) },
     { label: 'coap', start: (ctx) => startPeer('bench/peers/coap-server.ts', 'coap', 'coap', ctx.build) },
   ],
   metrics: [

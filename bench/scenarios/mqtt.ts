@@ -7,7 +7,7 @@ import { measureThroughput, type ThroughputSpec } from '../lib/throughput.js'
 /** Junction (memory store), Aedes and, when installed, Mosquitto: the three brokers of issue 2. */
 function brokers(): Subject[] {
   const subjects: Subject[] = [
-    { label: 'junction', start: (ctx) => startJunction({ build: ctx.build }) },
+    { label: 'junction', start: (ctx) => startJunction(ctx) },
     { label: 'aedes', start: (ctx) => startAedes(ctx.build) },
   ]
   if (MOSQUITTO_PATH !== undefined) subjects.push({ label: 'mosquitto', start: () => startMosquitto() })

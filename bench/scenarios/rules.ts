@@ -26,7 +26,7 @@ async function startWithRules(ctx: RunContext, count: number): Promise<Target> {
   const rulesFile = join(dir, 'rules.yaml')
   writeFileSync(rulesFile, renderRules(count))
   try {
-    const target = await startJunction({ build: ctx.build, rulesFile }, `junction-${count}-rules`)
+    const target = await startJunction(ctx, { rulesFile }, `junction-${count}-rules`)
     return { ...target, stop: () => target.stop().finally(() => rmSync(dir, { recursive: true, force: true })) }
   } catch (error) {
     rmSync(dir, { recursive: true, force: true })
@@ -42,7 +42,7 @@ export const rulesFanInScenario: Scenario = {
   description: `The fan-in QoS 0 run (4 publishers -> 1 subscriber on \`bench/#\`) on Junction with ${RULES.toLocaleString('en-US')} rules loaded from a file, each on its own topic filter, one of them (\`SELECT topic, clientid FROM "bench/#"\`, no action) matching every message, the others \`FROM "fleet/N/+/temp" WHERE payload.temp > 30\` with a republish; against Junction with no rules.`,
   subjects: [
     { label: `${RULES}-rules`, start: (ctx) => startWithRules(ctx, RULES) },
-    { label: '0-rules', start: (ctx) => startJunction({ build: ctx.build }, 'junction-0-rules') },
+    { label: '0-rules', start: (ctx) => startJunction(ctx, {}, 'junction-0-rules') },
   ],
   metrics: [
     { key: 'perCpuSecond', label: 'delivered msg / broker CPU-s', digits: 0 },

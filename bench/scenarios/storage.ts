@@ -13,8 +13,8 @@ export const persistentSessionScenario: Scenario = {
   description:
     '4 publishers -> 1 subscriber with a persistent session (clean session 0) on `bench/#`, QoS 1 both ways, 64-byte payloads, window of 500 undelivered messages; Junction with `storage.driver: sqlite` (data dir in a temp folder) against `memory`.',
   subjects: [
-    { label: 'sqlite', start: (ctx) => startJunction({ build: ctx.build, storage: 'sqlite' }, 'junction-sqlite') },
-    { label: 'memory', start: (ctx) => startJunction({ build: ctx.build, storage: 'memory' }, 'junction-memory') },
+    { label: 'sqlite', start: (ctx) => startJunction(ctx, { storage: 'sqlite' }, 'junction-sqlite') },
+    { label: 'memory', start: (ctx) => startJunction(ctx, { storage: 'memory' }, 'junction-memory') },
   ],
   metrics: [
     { key: 'perSecond', label: 'delivered msg / s', digits: 0 },
