@@ -1,5 +1,5 @@
 import { isExpired, type Message, type QoS } from '../message.js'
-import type { OutgoingEntry, SessionRecord, StoredSubscription } from '../store/session-store.js'
+import type { OutgoingEntry, OutgoingInput, SessionRecord, StoredSubscription } from '../store/session-store.js'
 import type { Connection } from './connection.js'
 import type { MqttCore } from './mqtt-core.js'
 import type { Subscriber, Subscription } from './subscriptions.js'
@@ -10,13 +10,22 @@ export interface Outgoing {
   qos: 1 | 2
   message: Message
   retain: boolean
+  /** 0 until assigned: when a stored session queues it with ids to spare, else when it is sent. */
   packetId: number
   subscriptionIds?: number[]
-  /** Store sequence number, once the store has assigned one (persistent sessions only). */
+  /** Store sequence number (entries of a stored session). */
   seq?: number
-  /** Settles when the store holds this entry. */
-  stored?: Promise<void>
+  /** Restored queued with its packet id: it may have reached the client before the restart. */
+  maybeSent?: boolean
+  /** A QoS 2 entry held in the queue until the store has committed it (see deliverReliable). */
+  holding?: boolean
 }
+
+/**
+ * A stored session assigns packet ids to queued messages while fewer than this many are in use, so
+ * that sending one from the queue needs no store write; the allocator's scan stays short.
+ */
+const MAX_ASSIGNED_PACKET_IDS = 32_768
 
 /**
  * An MQTT session (MQTT 5.0 §4.1): subscriptions, QoS 1/2 messages in flight both ways and the queue
@@ -34,6 +43,8 @@ export class Session implements Subscriber {
   subscriptions: Map<string, Subscription> | undefined
   inflight: Map<number, Outgoing> | undefined
   queue: Outgoing[] | undefined
+  /** Packet ids assigned to queued entries (stored sessions, see MAX_ASSIGNED_PACKET_IDS). */
+  assignedIds: Set<number> | undefined
   queuedBytes = 0
   /** QoS 2 packet ids received and awaiting PUBREL [MQTT-4.3.3-9]. */
   incoming: Set<number> | undefined
@@ -76,15 +87,52 @@ export class Session implements Subscriber {
     return this.deliverReliable(message, qos, retain, subscription.subscriptionId === undefined ? undefined : [subscription.subscriptionId])
   }
 
-  /** Send or queue a QoS 1/2 message; returns a promise while a persistent session stores it. */
+  /**
+   * Send or queue a QoS 1/2 message; returns a promise while a persistent session stores it.
+   *
+   * A stored session holds a QoS 2 message in its queue until the store has committed it. Sent any
+   * sooner, a crash before that commit would lose both this entry and the publisher's QoS 2 state,
+   * so the publisher's resend would reach the subscriber a second time as a new message. QoS 1 goes
+   * out at once: a duplicate is within its contract. Later messages queue behind a held one, so
+   * order is kept [MQTT-4.6.0-6].
+   */
   deliverReliable(message: Message, qos: 1 | 2, retain: boolean, subscriptionIds: number[] | undefined): Promise<void> | undefined {
     const entry: Outgoing = { state: 'queued', qos, message, retain, packetId: 0, subscriptionIds }
     const connection = this.connection
-    if (connection !== undefined && connection.connected && this.canSend(connection) && this.queuedCount === 0) {
+    const hold = qos === 2 && this.stored
+    if (!hold && connection !== undefined && connection.connected && this.canSend(connection) && this.queuedCount === 0) {
       return this.send(connection, entry) ? this.persist(entry) : undefined
     }
     if (!this.admit(entry)) return undefined
-    return this.persist(entry)
+    if (this.stored) this.assignPacketId(entry)
+    const stored = this.persist(entry)
+    if (hold && stored !== undefined) {
+      entry.holding = true
+      const release = () => {
+        entry.holding = false
+        this.pump()
+      }
+      // a failed write is logged by the store; the entry then waits for the next pump
+      stored.then(release, () => (entry.holding = false))
+    }
+    return stored
+  }
+
+  /**
+   * Give a queued entry of a stored session its packet id now: the store records it with the entry,
+   * and after a restart the entry goes out with that id and DUP set, so that a QoS 2 message the
+   * client already has is not delivered twice [MQTT-4.3.3-9].
+   */
+  private assignPacketId(entry: Outgoing): void {
+    const assigned = this.assignedIds ??= new Set()
+    if ((this.inflight?.size ?? 0) + assigned.size >= MAX_ASSIGNED_PACKET_IDS) return
+    entry.packetId = this.allocatePacketId()
+    assigned.add(entry.packetId)
+  }
+
+  /** An entry leaves the queue without being sent: its assigned packet id is free again. */
+  private freeAssignedId(entry: Outgoing): void {
+    if (entry.packetId !== 0) this.assignedIds?.delete(entry.packetId)
   }
 
   /** Add to the queue under limits.maxQueuedMessages / maxQueuedBytes and the drop policy. */
@@ -99,6 +147,7 @@ export class Session implements Subscriber {
       }
       const oldest = this.queue.shift() as Outgoing
       this.queuedBytes -= oldest.message.payload.length
+      this.freeAssignedId(oldest)
       this.unstore(oldest)
       this.core.dropMessage(oldest.message, 'session queue full (oldest dropped)', this.id)
     }
@@ -112,49 +161,50 @@ export class Session implements Subscriber {
   }
 
   private allocatePacketId(): number {
-    this.inflight ??= new Map()
-    // Skip identifiers still in flight [MQTT-2.2.1-3]; the window is far below 65535.
+    // Skip identifiers still in use [MQTT-2.2.1-3]; at most half the space is ever taken.
     for (;;) {
       const id = this.nextPacketId
       this.nextPacketId = id === 65535 ? 1 : id + 1
-      if (!this.inflight.has(id)) return id
+      if (this.inflight?.has(id) !== true && this.assignedIds?.has(id) !== true) return id
     }
   }
 
-  /** Send with a new packet id; false when the client's Maximum Packet Size made it a drop. */
+  /**
+   * Send with the entry's assigned packet id or a new one; false when the client's Maximum Packet
+   * Size made it a drop.
+   */
   private send(connection: Connection, entry: Outgoing): boolean {
-    entry.packetId = this.allocatePacketId()
-    if (!connection.sendPublish(entry.message, entry.qos, entry.retain, entry.packetId, false, entry.subscriptionIds)) {
+    if (entry.packetId === 0) entry.packetId = this.allocatePacketId()
+    else this.assignedIds?.delete(entry.packetId)
+    if (!connection.sendPublish(entry.message, entry.qos, entry.retain, entry.packetId, entry.maybeSent === true, entry.subscriptionIds)) {
       // Too large for the client: discarded as if delivered [MQTT-3.1.2-25]
       this.unstore(entry)
       return false
     }
     entry.state = 'sent'
-    ;(this.inflight as Map<number, Outgoing>).set(entry.packetId, entry)
+    ;(this.inflight ??= new Map()).set(entry.packetId, entry)
     return true
   }
 
+  /** Record a new entry of a stored session; returns the promise of its durability. */
   private persist(entry: Outgoing): Promise<void> | undefined {
     if (!this.stored) return undefined
-    const store = this.core.deps.sessions
-    const { state, qos, message, retain, subscriptionIds } = entry
-    const input = state === 'queued' ? { state, qos, message, retain, subscriptionIds } : { state, qos, message, retain, subscriptionIds, packetId: entry.packetId }
-    entry.stored = store.enqueue(this.id, input).then((stored) => {
-      entry.seq = stored.seq
-    })
-    return entry.stored
+    const { state, qos, message, retain, subscriptionIds, packetId } = entry
+    const input: OutgoingInput = packetId === 0 ? { state, qos, message, retain, subscriptionIds } : { state, qos, message, retain, subscriptionIds, packetId }
+    const { seq, stored } = this.core.deps.sessions.enqueue(this.id, input)
+    entry.seq = seq
+    return stored
   }
 
-  /** Run a store update once the entry itself is stored. */
-  private afterStored(entry: Outgoing, update: (seq: number) => Promise<void>): Promise<void> | undefined {
-    if (!this.stored || entry.stored === undefined) return undefined
-    return entry.stored
-      .then(() => update(entry.seq as number))
-      .catch((error: unknown) => this.core.deps.log.error({ err: error, clientId: this.id }, 'session store update failed'))
+  /** The store's sequence number of an entry it holds for this session, if any. */
+  private storedSeq(entry: Outgoing): number | undefined {
+    return this.stored ? entry.seq : undefined
   }
 
   private unstore(entry: Outgoing): void {
-    this.afterStored(entry, (seq) => this.core.deps.sessions.removeOutgoing(this.id, seq))
+    const seq = this.storedSeq(entry)
+    // Bookkeeping writes are not waited for; the store logs a failed write.
+    if (seq !== undefined) void this.core.deps.sessions.removeOutgoing(this.id, seq)
   }
 
   /** Send queued messages while the client's Receive Maximum and the socket allow. */
@@ -163,15 +213,20 @@ export class Session implements Subscriber {
     const queue = this.queue
     if (connection === undefined || !connection.connected || queue === undefined) return
     while (queue.length > 0 && this.canSend(connection)) {
+      if ((queue[0] as Outgoing).holding === true) break
       const entry = queue.shift() as Outgoing
       this.queuedBytes -= entry.message.payload.length
       if (isExpired(entry.message)) {
         // Message expiry: not sent once its interval has passed (MQTT 5.0 §3.3.2.3.3)
+        this.freeAssignedId(entry)
         this.unstore(entry)
         this.core.dropMessage(entry.message, 'message expired in queue', this.id)
         continue
       }
-      if (this.send(connection, entry)) this.afterStored(entry, (seq) => this.core.deps.sessions.markSent(this.id, seq, entry.packetId))
+      const hadPacketId = entry.packetId !== 0
+      if (!this.send(connection, entry) || hadPacketId) continue
+      const seq = this.storedSeq(entry)
+      if (seq !== undefined) void this.core.deps.sessions.markSent(this.id, seq, entry.packetId)
     }
     if (queue.length === 0) this.queue = undefined
   }
@@ -181,7 +236,7 @@ export class Session implements Subscriber {
     const entry = this.inflight?.get(packetId)
     if (entry === undefined) return false
     this.inflight?.delete(packetId)
-    this.afterStored(entry, () => this.core.deps.sessions.acknowledge(this.id, packetId))
+    if (this.storedSeq(entry) !== undefined) void this.core.deps.sessions.acknowledge(this.id, packetId)
     return true
   }
 
@@ -195,7 +250,7 @@ export class Session implements Subscriber {
     entry.state = 'released'
     // The caller sends PUBREL once this is stored: a hub restarted after a crash must resume with
     // PUBREL, not with the PUBLISH, which the client would deliver a second time (MQTT 5.0 §4.3.3).
-    return this.afterStored(entry, () => this.core.deps.sessions.markReleased(this.id, packetId))
+    return this.storedSeq(entry) === undefined ? undefined : this.core.deps.sessions.markReleased(this.id, packetId)
   }
 
   /**
@@ -214,14 +269,18 @@ export class Session implements Subscriber {
   restoreOutgoing(entries: OutgoingEntry[]): void {
     for (const e of entries) {
       if (e.qos === 0) continue
-      const entry: Outgoing = { state: e.state, qos: e.qos, message: e.message, retain: e.retain, packetId: e.packetId ?? 0, subscriptionIds: e.subscriptionIds, seq: e.seq, stored: Promise.resolve() }
+      const entry: Outgoing = { state: e.state, qos: e.qos, message: e.message, retain: e.retain, packetId: e.packetId ?? 0, subscriptionIds: e.subscriptionIds, seq: e.seq }
+      if (e.packetId !== undefined && e.packetId >= this.nextPacketId) this.nextPacketId = e.packetId === 65535 ? 1 : e.packetId + 1
       if (e.state === 'queued' || e.packetId === undefined) {
         entry.state = 'queued'
+        if (e.packetId !== undefined) {
+          entry.maybeSent = true
+          ;(this.assignedIds ??= new Set()).add(e.packetId)
+        }
         ;(this.queue ??= []).push(entry)
         this.queuedBytes += e.message.payload.length
       } else {
         ;(this.inflight ??= new Map()).set(e.packetId, entry)
-        if (e.packetId >= this.nextPacketId) this.nextPacketId = e.packetId === 65535 ? 1 : e.packetId + 1
       }
     }
   }

@@ -30,13 +30,20 @@ export interface SessionRecord {
 }
 
 /**
- * A message on its way to a client: queued (not yet sent), sent (awaiting PUBACK or PUBREC) or
- * released (QoS 2: PUBREC received, PUBREL sent, awaiting PUBCOMP; the message body is no longer needed).
+ * A message on its way to a client: queued (not known to be sent), sent (awaiting PUBACK or PUBREC)
+ * or released (QoS 2: PUBREC received, PUBREL sent, awaiting PUBCOMP; the message body is no longer
+ * needed).
  */
 export interface OutgoingEntry {
   /** Order of arrival, assigned by the store. */
   seq: number
   state: 'queued' | 'sent' | 'released'
+  /**
+   * Always set once sent. A queued entry may hold one too: the broker assigns the packet id when it
+   * queues the message for a session that has ids to spare, so that sending it needs no store write.
+   * Such an entry may have been sent before a restart and is sent again with that id and DUP set
+   * [MQTT-4.4.0-1].
+   */
   packetId?: number
   /** The QoS of this delivery: min(message QoS, granted QoS). */
   qos: QoS
@@ -48,10 +55,18 @@ export interface OutgoingEntry {
 
 export type OutgoingInput = Omit<OutgoingEntry, 'seq'>
 
+/** What enqueue() gives back at once: the entry's sequence number, and when the entry is durable. */
+export interface Enqueued {
+  seq: number
+  stored: Promise<void>
+}
+
 /**
  * Persistent sessions, their subscriptions, offline queues and in-flight QoS 1/2 state in both
  * directions. Every implementation runs test/contract/session-store.contract.ts. A write's promise
- * resolves once the state is durable for that store (immediately for memory).
+ * resolves once the state is durable for that store (immediately for memory). Writes apply in the
+ * order they are made, whether or not earlier ones are durable yet. The store logs a failed write and
+ * never leaves its promise an unhandled rejection, so a caller that need not wait may ignore it.
  */
 export interface SessionStore {
   get(clientId: string): Promise<SessionRecord | undefined>
@@ -60,13 +75,16 @@ export interface SessionStore {
   delete(clientId: string): Promise<void>
   list(): Promise<SessionRecord[]>
 
-  /** Append an outgoing message; returns the entry with its sequence number. */
-  enqueue(clientId: string, entry: OutgoingInput): Promise<OutgoingEntry>
+  /**
+   * Append an outgoing message. The sequence number comes back at once, so later updates need not
+   * wait; they apply in the order they are made.
+   */
+  enqueue(clientId: string, entry: OutgoingInput): Enqueued
   /** The entry was sent with this packet id. */
   markSent(clientId: string, seq: number, packetId: number): Promise<void>
   /** QoS 2: PUBREC arrived for this packet id, PUBREL is out. */
   markReleased(clientId: string, packetId: number): Promise<void>
-  /** PUBACK or PUBCOMP arrived: the entry is done. */
+  /** PUBACK or PUBCOMP arrived: the entry holding this packet id (sent, or queued with it) is done. */
   acknowledge(clientId: string, packetId: number): Promise<void>
   /** Drop one entry by sequence (queue limits, expiry). */
   removeOutgoing(clientId: string, seq: number): Promise<void>

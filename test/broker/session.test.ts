@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { IConnackPacket, IPublishPacket } from 'mqtt-packet'
+import { MemoryRetainedStore } from '../../src/store/memory/memory-retained-store.js'
+import { MemoryRuleStore } from '../../src/store/memory/memory-rule-store.js'
+import { MemorySessionStore } from '../../src/store/memory/memory-session-store.js'
+import type { Enqueued, OutgoingInput } from '../../src/store/session-store.js'
 import { startTestHub } from '../helpers/hub.js'
 import { clientId, collect, connectClient, createClient, describeVariant, nextEvent, RawClient, VARIANTS } from './support.js'
 
@@ -184,4 +188,70 @@ test('after a restart a pending delayed will is published on time and a QoS 2 pa
   assert.equal((await second.ctx.retained.get('restart/qos2'))?.payload.toString(), 'once')
   assert.equal(retainedBefore?.id, (await second.ctx.retained.get('restart/qos2'))?.id)
   assert.equal((await will)[0]?.payload.toString(), 'late')
+})
+
+/** Memory session store whose enqueue() writes become durable only when the test opens the gate. */
+class GatedSessionStore extends MemorySessionStore {
+  open!: () => void
+  private readonly gate = new Promise<void>((resolve) => (this.open = resolve))
+
+  override enqueue(clientId: string, input: OutgoingInput): Enqueued {
+    return { seq: super.enqueue(clientId, input).seq, stored: this.gate }
+  }
+}
+
+test('a stored session sends a QoS 2 message only once the store holds it, and later messages wait behind it [MQTT-4.6.0-6]', async (t) => {
+  const sessions = new GatedSessionStore()
+  const stores = { retained: new MemoryRetainedStore(), sessions, rules: new MemoryRuleStore(), close: async () => {} }
+  const hub = await startTestHub({}, { stores })
+  t.after(() => hub.close())
+  const raw = await RawClient.open(t, hub, 5)
+  await raw.connect({ clientId: clientId('raw'), clean: false, properties: { sessionExpiryInterval: 60 } })
+  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'hold/#', qos: 2 }] })
+  await raw.next('suback')
+  const system = { protocol: 'system' } as const
+  const exactlyOnce = hub.broker.publish({ topic: 'hold/a', payload: Buffer.from('qos 2'), qos: 2 }, system)
+  const atLeastOnce = hub.broker.publish({ topic: 'hold/a', payload: Buffer.from('qos 1 after it'), qos: 1 }, system)
+  await hub.broker.publish({ topic: 'hold/a', payload: Buffer.from('qos 0, not queued'), qos: 0 }, system)
+  // QoS 0 is never queued: it arrives first while the two others wait for the store
+  assert.equal(((await raw.next('publish')) as IPublishPacket).payload.toString(), 'qos 0, not queued')
+  sessions.open()
+  await Promise.all([exactlyOnce, atLeastOnce])
+  const held = [(await raw.next('publish')) as IPublishPacket, (await raw.next('publish')) as IPublishPacket]
+  assert.deepEqual(held.map((p) => [p.qos, p.payload.toString()]), [
+    [2, 'qos 2'],
+    [1, 'qos 1 after it'],
+  ])
+})
+
+test('after a restart a queued message that already had its packet id goes out with that id and DUP set [MQTT-3.3.1-1]', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'junction-session-'))
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }))
+  const config = { storage: { driver: 'sqlite' as const, dataDir } }
+  const id = clientId('raw')
+  // Receive Maximum 1: the second message stays queued (with its packet id) behind the first
+  const connectFields = { clientId: id, clean: false, properties: { sessionExpiryInterval: 600, receiveMaximum: 1 } }
+  const first = await startTestHub(config)
+  const raw = await RawClient.open(t, first, 5)
+  await raw.connect(connectFields)
+  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'ids/#', qos: 1 }] })
+  await raw.next('suback')
+  for (const payload of ['one', 'two']) await first.broker.publish({ topic: 'ids/x', payload: Buffer.from(payload), qos: 1 }, { protocol: 'system' })
+  const one = (await raw.next('publish')) as IPublishPacket
+  assert.equal(one.dup, false)
+  raw.socket.destroy() // no PUBACK
+  await raw.waitClosed()
+  await first.close()
+
+  const second = await startTestHub(config)
+  t.after(() => second.close())
+  const again = await RawClient.open(t, second, 5)
+  assert.equal((await again.connect(connectFields)).sessionPresent, true)
+  const resent = (await again.next('publish')) as IPublishPacket
+  assert.deepEqual([resent.payload.toString(), resent.messageId, resent.dup], ['one', one.messageId, true])
+  again.send({ cmd: 'puback', messageId: resent.messageId as number })
+  const two = (await again.next('publish')) as IPublishPacket
+  assert.equal(two.payload.toString(), 'two')
+  assert.equal(two.dup, true) // it may have been sent before the restart: the hub cannot tell
+  assert.notEqual(two.messageId, one.messageId)
 })

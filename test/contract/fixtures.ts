@@ -1,4 +1,5 @@
 import type { Message } from '../../src/message.js'
+import type { OutgoingEntry, OutgoingInput, SessionStore } from '../../src/store/session-store.js'
 
 let counter = 0
 
@@ -30,4 +31,11 @@ export function fullMessage(topic: string, overrides: Partial<Message> = {}): Me
 export function plainMessage(topic: string, payload = 'hello'): Message {
   counter++
   return { id: `plain-${counter}`, topic, payload: Buffer.from(payload), qos: 1, retain: false, properties: {}, origin: { protocol: 'http' }, receivedAt: 1_700_000_000_000 + counter }
+}
+
+/** Enqueue and wait until the store holds the entry; returns the entry as outgoing() will show it. */
+export async function enqueued(store: SessionStore, clientId: string, input: OutgoingInput): Promise<OutgoingEntry> {
+  const { seq, stored } = store.enqueue(clientId, input)
+  await stored
+  return { ...input, seq }
 }

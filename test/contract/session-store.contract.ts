@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
 import type { OutgoingInput, SessionRecord, SessionStore } from '../../src/store/session-store.js'
-import { fullMessage, plainMessage } from './fixtures.js'
+import { enqueued, fullMessage, plainMessage } from './fixtures.js'
 
 /** Builds a fresh, empty store and registers its cleanup with `t.after`. */
 export type MakeSessionStore = (t: TestContext) => Promise<SessionStore>
@@ -60,8 +60,8 @@ export function runSessionStoreContract(makeStore: MakeSessionStore): void {
 
   test('enqueued messages come back in order of arrival with every field', async (t) => {
     const store = await makeStore(t)
-    const first = await store.enqueue('c', { state: 'queued', qos: 2, message: fullMessage('t/1'), retain: true, subscriptionIds: [3, 9] })
-    const second = await store.enqueue('c', queued('t/2'))
+    const first = await enqueued(store, 'c', { state: 'queued', qos: 2, message: fullMessage('t/1'), retain: true, subscriptionIds: [3, 9] })
+    const second = await enqueued(store, 'c', queued('t/2'))
     assert.ok(second.seq > first.seq)
     const entries = await store.outgoing('c')
     assert.deepEqual(entries, [first, second])
@@ -73,8 +73,8 @@ export function runSessionStoreContract(makeStore: MakeSessionStore): void {
   test('queueSize counts the entries not yet sent and their payload bytes', async (t) => {
     const store = await makeStore(t)
     assert.deepEqual(await store.queueSize('c'), { count: 0, bytes: 0 })
-    const a = await store.enqueue('c', queued('t', 'aaaa'))
-    await store.enqueue('c', queued('t', 'bb'))
+    const a = await enqueued(store, 'c', queued('t', 'aaaa'))
+    await enqueued(store, 'c', queued('t', 'bb'))
     assert.deepEqual(await store.queueSize('c'), { count: 2, bytes: 6 })
     await store.markSent('c', a.seq, 1)
     assert.deepEqual(await store.queueSize('c'), { count: 1, bytes: 2 })
@@ -82,7 +82,7 @@ export function runSessionStoreContract(makeStore: MakeSessionStore): void {
 
   test('a QoS 1 entry goes queued, sent with a packet id, then away on PUBACK', async (t) => {
     const store = await makeStore(t)
-    const entry = await store.enqueue('c', queued('t'))
+    const entry = await enqueued(store, 'c', queued('t'))
     await store.markSent('c', entry.seq, 42)
     assert.deepEqual((await store.outgoing('c')).map((e) => [e.state, e.packetId]), [['sent', 42]])
     await store.acknowledge('c', 42)
@@ -91,7 +91,7 @@ export function runSessionStoreContract(makeStore: MakeSessionStore): void {
 
   test('a QoS 2 entry goes sent, released on PUBREC, then away on PUBCOMP', async (t) => {
     const store = await makeStore(t)
-    const entry = await store.enqueue('c', { ...queued('t'), qos: 2 })
+    const entry = await enqueued(store, 'c', { ...queued('t'), qos: 2 })
     await store.markSent('c', entry.seq, 7)
     await store.markReleased('c', 7)
     const [released] = await store.outgoing('c')
@@ -103,9 +103,9 @@ export function runSessionStoreContract(makeStore: MakeSessionStore): void {
 
   test('acknowledging a packet id leaves queued entries and other clients alone', async (t) => {
     const store = await makeStore(t)
-    const sent = await store.enqueue('c', queued('t/1'))
-    const waiting = await store.enqueue('c', queued('t/2'))
-    const other = await store.enqueue('d', queued('t/3'))
+    const sent = await enqueued(store, 'c', queued('t/1'))
+    const waiting = await enqueued(store, 'c', queued('t/2'))
+    const other = await enqueued(store, 'd', queued('t/3'))
     await store.markSent('c', sent.seq, 5)
     await store.markSent('d', other.seq, 5)
     await store.acknowledge('c', 5)
@@ -116,8 +116,8 @@ export function runSessionStoreContract(makeStore: MakeSessionStore): void {
 
   test('removeOutgoing drops one entry by sequence and updates the queue size', async (t) => {
     const store = await makeStore(t)
-    const a = await store.enqueue('c', queued('t', 'abc'))
-    const b = await store.enqueue('c', queued('t', 'de'))
+    const a = await enqueued(store, 'c', queued('t', 'abc'))
+    const b = await enqueued(store, 'c', queued('t', 'de'))
     await store.removeOutgoing('c', a.seq)
     await store.removeOutgoing('c', 123456)
     await store.removeOutgoing('nobody', a.seq)
@@ -150,7 +150,7 @@ export function runSessionStoreContract(makeStore: MakeSessionStore): void {
   test('deleting a session removes its queue and in-flight state', async (t) => {
     const store = await makeStore(t)
     await store.save({ clientId: 'c', protocolVersion: 5, expiryInterval: 60, subscriptions: [] })
-    await store.enqueue('c', queued('t'))
+    await enqueued(store, 'c', queued('t'))
     await store.addIncoming('c', 3)
     await store.delete('c')
     assert.equal(await store.get('c'), undefined)
@@ -161,9 +161,36 @@ export function runSessionStoreContract(makeStore: MakeSessionStore): void {
 
   test('many concurrent writes of one turn all land, in order', async (t) => {
     const store = await makeStore(t)
-    const entries = await Promise.all(Array.from({ length: 200 }, (_, i) => store.enqueue('c', queued('t', String(i)))))
+    const inputs = Array.from({ length: 200 }, (_, i) => queued('t', String(i)))
+    await Promise.all(inputs.map((input) => store.enqueue('c', input).stored))
     const stored = await store.outgoing('c')
-    assert.deepEqual(stored.map((e) => e.message.payload.toString()), entries.map((_, i) => String(i)))
-    assert.deepEqual(await store.queueSize('c'), { count: 200, bytes: entries.reduce((n, e) => n + e.message.payload.length, 0) })
+    assert.deepEqual(stored.map((e) => e.message.payload.toString()), inputs.map((_, i) => String(i)))
+    assert.deepEqual(await store.queueSize('c'), { count: 200, bytes: inputs.reduce((n, e) => n + e.message.payload.length, 0) })
+  })
+
+  test('the sequence number comes back at once, and updates made before the entry is durable apply in order', async (t) => {
+    const store = await makeStore(t)
+    const a = store.enqueue('c', queued('t/a'))
+    const b = store.enqueue('c', queued('t/b'))
+    const c = store.enqueue('c', queued('t/c'))
+    assert.ok(a.seq < b.seq && b.seq < c.seq)
+    const updates = [store.markSent('c', a.seq, 1), store.acknowledge('c', 1), store.markSent('c', b.seq, 2), store.removeOutgoing('c', c.seq)]
+    await Promise.all([a.stored, b.stored, c.stored, ...updates])
+    assert.deepEqual((await store.outgoing('c')).map((e) => [e.seq, e.state, e.packetId]), [[b.seq, 'sent', 2]])
+  })
+
+  test('a queued entry that holds its packet id is found by it: acknowledged, or released for QoS 2', async (t) => {
+    const store = await makeStore(t)
+    const one = await enqueued(store, 'c', { ...queued('t/1'), packetId: 9 })
+    const two = await enqueued(store, 'c', { ...queued('t/2'), qos: 2, packetId: 10 })
+    assert.deepEqual((await store.outgoing('c')).map((e) => [e.seq, e.state, e.packetId]), [
+      [one.seq, 'queued', 9],
+      [two.seq, 'queued', 10],
+    ])
+    assert.deepEqual(await store.queueSize('c'), { count: 2, bytes: 2 })
+    await store.acknowledge('c', 9)
+    await store.markReleased('c', 10)
+    assert.deepEqual((await store.outgoing('c')).map((e) => [e.seq, e.state, e.packetId]), [[two.seq, 'released', 10]])
+    assert.deepEqual(await store.queueSize('c'), { count: 0, bytes: 0 })
   })
 }

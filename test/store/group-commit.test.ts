@@ -7,8 +7,8 @@ test('the writes of one event-loop turn share one transaction', async (t) => {
   const stores = await openTempSqlite(t)
   await new Promise((resolve) => setImmediate(resolve))
   const before = { ...stores.commits.counters }
-  const writes = Array.from({ length: 500 }, (_, i) => stores.sessions.enqueue('c', { state: 'queued', qos: 1, message: plainMessage('t', String(i)), retain: false }))
-  writes.push(stores.retained.set(plainMessage('r')) as never)
+  const writes: Array<Promise<unknown>> = Array.from({ length: 500 }, (_, i) => stores.sessions.enqueue('c', { state: 'queued', qos: 1, message: plainMessage('t', String(i)), retain: false }).stored)
+  writes.push(stores.retained.set(plainMessage('r')))
   await Promise.all(writes)
   assert.equal(stores.commits.counters.commits - before.commits, 1)
   assert.equal(stores.commits.counters.writes - before.writes, 501)

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream'
 import { test } from 'node:test'
 import { createLogger } from '../../src/log.js'
 import { startHousekeeping } from '../../src/store/housekeeping.js'
-import { plainMessage } from '../contract/fixtures.js'
+import { enqueued, plainMessage } from '../contract/fixtures.js'
 import { openTempSqlite, tempDataDir } from './temp-sqlite.js'
 
 const past = () => Date.now() - 1000
@@ -17,12 +17,12 @@ test('a sweep removes expired retained and queued messages and expired sessions,
   await stores.retained.set(plainMessage('forever'))
   const s = stores.sessions
   await s.save({ clientId: 'keep', protocolVersion: 5, expiryInterval: 3600, disconnectedAt: Date.now(), subscriptions: [] })
-  const expired = await s.enqueue('keep', { state: 'queued', qos: 1, message: { ...plainMessage('q', 'xx'), expiresAt: past() }, retain: false })
-  const inflight = await s.enqueue('keep', { state: 'queued', qos: 1, message: { ...plainMessage('q'), expiresAt: past() }, retain: false })
+  const expired = await enqueued(s, 'keep', { state: 'queued', qos: 1, message: { ...plainMessage('q', 'xx'), expiresAt: past() }, retain: false })
+  const inflight = await enqueued(s, 'keep', { state: 'queued', qos: 1, message: { ...plainMessage('q'), expiresAt: past() }, retain: false })
   await s.markSent('keep', inflight.seq, 1) // already sent: it stays until acknowledged
-  const live = await s.enqueue('keep', { state: 'queued', qos: 1, message: { ...plainMessage('q', 'yyy'), expiresAt: future() }, retain: false })
+  const live = await enqueued(s, 'keep', { state: 'queued', qos: 1, message: { ...plainMessage('q', 'yyy'), expiresAt: future() }, retain: false })
   await s.save({ clientId: 'gone', protocolVersion: 5, expiryInterval: 10, disconnectedAt: Date.now() - 11_000, subscriptions: [{ filter: 'a', qos: 1 }] })
-  await s.enqueue('gone', { state: 'queued', qos: 1, message: plainMessage('q'), retain: false })
+  await enqueued(s, 'gone', { state: 'queued', qos: 1, message: plainMessage('q'), retain: false })
   await s.save({ clientId: 'online', protocolVersion: 4, expiryInterval: 10, subscriptions: [] })
   await s.save({ clientId: 'never', protocolVersion: 5, expiryInterval: 0xffffffff, disconnectedAt: 1, subscriptions: [] })
   await s.save({ clientId: 'will-pending', protocolVersion: 5, expiryInterval: 1, disconnectedAt: 1, subscriptions: [], will: { message: plainMessage('w'), publishAt: 2 } })

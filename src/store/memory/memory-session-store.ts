@@ -1,9 +1,13 @@
-import type { OutgoingEntry, OutgoingInput, SessionRecord, SessionStore } from '../session-store.js'
+import type { Enqueued, OutgoingEntry, OutgoingInput, SessionRecord, SessionStore } from '../session-store.js'
 
 interface SessionState {
   outgoing: Map<number, OutgoingEntry>
+  /** Packet id -> the entry holding it (sent, released, or queued with an assigned id). */
+  byPacketId: Map<number, OutgoingEntry>
   incoming: Set<number>
 }
+
+const DONE = Promise.resolve()
 
 /** Sessions in process memory: lost on restart; the default for tests and `storage.driver: memory`. */
 export class MemorySessionStore implements SessionStore {
@@ -29,31 +33,40 @@ export class MemorySessionStore implements SessionStore {
     return [...this.sessions.values()].map(structuredCloneSession)
   }
 
-  async enqueue(clientId: string, input: OutgoingInput): Promise<OutgoingEntry> {
+  enqueue(clientId: string, input: OutgoingInput): Enqueued {
     const entry: OutgoingEntry = { ...input, seq: ++this.seq }
-    this.stateOf(clientId).outgoing.set(entry.seq, entry)
-    return { ...entry }
+    const state = this.stateOf(clientId)
+    state.outgoing.set(entry.seq, entry)
+    if (entry.packetId !== undefined) state.byPacketId.set(entry.packetId, entry)
+    return { seq: entry.seq, stored: DONE }
   }
 
   async markSent(clientId: string, seq: number, packetId: number): Promise<void> {
-    const entry = this.state.get(clientId)?.outgoing.get(seq)
-    if (entry === undefined) return
+    const state = this.state.get(clientId)
+    const entry = state?.outgoing.get(seq)
+    if (state === undefined || entry === undefined) return
+    if (entry.packetId !== undefined && state.byPacketId.get(entry.packetId) === entry) state.byPacketId.delete(entry.packetId)
     entry.state = 'sent'
     entry.packetId = packetId
+    state.byPacketId.set(packetId, entry)
   }
 
   async markReleased(clientId: string, packetId: number): Promise<void> {
-    const entry = this.findByPacketId(clientId, packetId)
+    const entry = this.state.get(clientId)?.byPacketId.get(packetId)
     if (entry !== undefined) entry.state = 'released'
   }
 
   async acknowledge(clientId: string, packetId: number): Promise<void> {
-    const entry = this.findByPacketId(clientId, packetId)
-    if (entry !== undefined) this.state.get(clientId)?.outgoing.delete(entry.seq)
+    const entry = this.state.get(clientId)?.byPacketId.get(packetId)
+    if (entry !== undefined) await this.removeOutgoing(clientId, entry.seq)
   }
 
   async removeOutgoing(clientId: string, seq: number): Promise<void> {
-    this.state.get(clientId)?.outgoing.delete(seq)
+    const state = this.state.get(clientId)
+    const entry = state?.outgoing.get(seq)
+    if (state === undefined || entry === undefined) return
+    state.outgoing.delete(seq)
+    if (entry.packetId !== undefined && state.byPacketId.get(entry.packetId) === entry) state.byPacketId.delete(entry.packetId)
   }
 
   async outgoing(clientId: string): Promise<OutgoingEntry[]> {
@@ -89,17 +102,10 @@ export class MemorySessionStore implements SessionStore {
   private stateOf(clientId: string): SessionState {
     let s = this.state.get(clientId)
     if (s === undefined) {
-      s = { outgoing: new Map(), incoming: new Set() }
+      s = { outgoing: new Map(), byPacketId: new Map(), incoming: new Set() }
       this.state.set(clientId, s)
     }
     return s
-  }
-
-  private findByPacketId(clientId: string, packetId: number): OutgoingEntry | undefined {
-    for (const e of this.state.get(clientId)?.outgoing.values() ?? []) {
-      if (e.packetId === packetId && e.state !== 'queued') return e
-    }
-    return undefined
   }
 }
 

@@ -36,10 +36,7 @@ export class SqliteRetainedStore extends MemoryRetainedStore {
 
   override delete(topic: string): Promise<boolean> {
     if (!this.messages.delete(topic)) return Promise.resolve(false)
-    return this.commits.write(() => {
-      this.remove.run(topic)
-      return true
-    })
+    return this.commits.write(() => this.remove.run(topic)).then(() => true)
   }
 
   /** Remove retained messages whose message expiry has passed; returns how many. */

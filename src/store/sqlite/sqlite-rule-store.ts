@@ -40,9 +40,6 @@ export class SqliteRuleStore extends MemoryRuleStore {
 
   override delete(id: string): Promise<boolean> {
     if (!this.rules.delete(id)) return Promise.resolve(false)
-    return this.commits.write(() => {
-      this.remove.run(id)
-      return true
-    })
+    return this.commits.write(() => this.remove.run(id)).then(() => true)
   }
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import type { QoS } from '../../message.js'
-import type { OutgoingEntry, OutgoingInput, SessionRecord, SessionStore, StoredSubscription } from '../session-store.js'
+import type { Enqueued, OutgoingEntry, OutgoingInput, SessionRecord, SessionStore, StoredSubscription } from '../session-store.js'
 import type { GroupCommit } from './group-commit.js'
 import { fromMessageRow, MESSAGE_COLUMN_NAMES, MESSAGE_PARAMS, pushMessageValues, type MessageRow } from './message-row.js'
 import { prepareSessionStatements, readSessionRecords, type SessionStatements } from './session-rows.js'
@@ -16,12 +16,14 @@ interface EntryMeta {
 /** The in-memory index of one client's outgoing and incoming state; message bodies stay on disk. */
 interface ClientIndex {
   entries: Map<number, EntryMeta>
-  /** Packet id -> seq of the entries sent or released with it. */
-  inflight: Map<number, number>
+  /** Packet id -> seq of the entry holding it (sent, released, or queued with an assigned id). */
+  byPacketId: Map<number, number>
   queuedCount: number
   queuedBytes: number
   incoming: Set<number>
 }
+
+const DONE = Promise.resolve()
 
 /** Session Expiry Interval meaning "never" (MQTT 5.0 §3.1.2.11.2). */
 const NEVER_EXPIRES = 0xffffffff
@@ -30,6 +32,8 @@ const NEVER_EXPIRES = 0xffffffff
  * Sessions, subscriptions, delayed wills, outgoing queues and QoS 2 inbound packet ids in SQLite.
  * Session records and a small per-entry index (state, packet id, size) live in memory, so the hot
  * path (enqueue, queueSize, acknowledge) only writes; message bodies are read back in outgoing().
+ * Removed entries are deleted just before the turn's COMMIT, consecutive sequence numbers in one
+ * range statement: a subscriber acknowledges in order, so a turn's PUBACKs mostly cost one DELETE.
  */
 export class SqliteSessionStore implements SessionStore {
   private readonly records = new Map<string, SessionRecord>()
@@ -37,7 +41,10 @@ export class SqliteSessionStore implements SessionStore {
   private readonly sql: SessionStatements
   private readonly insertOutgoing: Database.Statement
   private readonly selectOutgoing: Database.Statement
+  private readonly deleteOutgoingRange: Database.Statement<[number, number]>
   private lastSeq = 0
+  /** Sequence numbers of entries removed in this turn, deleted by deleteRemoved() before COMMIT. */
+  private removed: number[] = []
 
   constructor(
     db: Database.Database,
@@ -49,6 +56,8 @@ export class SqliteSessionStore implements SessionStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ${MESSAGE_PARAMS})`,
     )
     this.selectOutgoing = db.prepare(`SELECT seq, state, packet_id, delivery_qos, delivery_retain, subscription_ids, ${MESSAGE_COLUMN_NAMES} FROM outgoing WHERE seq = ?`)
+    this.deleteOutgoingRange = db.prepare('DELETE FROM outgoing WHERE seq BETWEEN ? AND ?')
+    commits.beforeCommit(() => this.deleteRemoved())
     for (const record of readSessionRecords(db)) this.records.set(record.clientId, record)
     this.loadIndex(db)
   }
@@ -70,7 +79,7 @@ export class SqliteSessionStore implements SessionStore {
     this.clients.delete(clientId)
     return this.commits.write(() => {
       this.sql.deleteSession(clientId)
-      for (const seq of seqs) this.sql.deleteOutgoing.run(seq)
+      for (const seq of seqs) this.removed.push(seq)
     })
   }
 
@@ -78,32 +87,28 @@ export class SqliteSessionStore implements SessionStore {
     return [...this.records.values()].map(cloneSession)
   }
 
-  enqueue(clientId: string, input: OutgoingInput): Promise<OutgoingEntry> {
-    const entry: OutgoingEntry = { ...input, seq: ++this.lastSeq }
-    const meta: EntryMeta = { state: entry.state, bytes: entry.message.payload.length }
-    if (entry.packetId !== undefined) meta.packetId = entry.packetId
-    if (entry.message.expiresAt !== undefined) meta.expiresAt = entry.message.expiresAt
+  enqueue(clientId: string, input: OutgoingInput): Enqueued {
+    const seq = ++this.lastSeq
+    const meta: EntryMeta = { state: input.state, bytes: input.message.payload.length }
+    if (input.packetId !== undefined) meta.packetId = input.packetId
+    if (input.message.expiresAt !== undefined) meta.expiresAt = input.message.expiresAt
     const index = this.indexOf(clientId)
-    index.entries.set(entry.seq, meta)
+    index.entries.set(seq, meta)
     if (meta.state === 'queued') countQueued(index, meta, 1)
-    else if (meta.packetId !== undefined) index.inflight.set(meta.packetId, entry.seq)
+    if (meta.packetId !== undefined) index.byPacketId.set(meta.packetId, seq)
     const values = pushMessageValues(
       [
-        entry.seq,
+        seq,
         clientId,
-        entry.state,
-        entry.packetId ?? null,
-        entry.qos,
-        entry.retain ? 1 : 0,
-        entry.subscriptionIds === undefined ? null : JSON.stringify(entry.subscriptionIds),
+        input.state,
+        input.packetId ?? null,
+        input.qos,
+        input.retain ? 1 : 0,
+        input.subscriptionIds === undefined ? null : JSON.stringify(input.subscriptionIds),
       ],
-      entry.message,
+      input.message,
     )
-    // `entry` is a fresh object the store keeps no reference to, so it is returned without a copy
-    return this.commits.write(() => {
-      this.insertOutgoing.run(values)
-      return entry
-    })
+    return { seq, stored: this.commits.write(() => this.insertOutgoing.run(values)) }
   }
 
   async markSent(clientId: string, seq: number, packetId: number): Promise<void> {
@@ -111,35 +116,37 @@ export class SqliteSessionStore implements SessionStore {
     const meta = index?.entries.get(seq)
     if (index === undefined || meta === undefined) return
     if (meta.state === 'queued') countQueued(index, meta, -1)
-    if (meta.packetId !== undefined && index.inflight.get(meta.packetId) === seq) index.inflight.delete(meta.packetId)
+    if (meta.packetId !== undefined && index.byPacketId.get(meta.packetId) === seq) index.byPacketId.delete(meta.packetId)
     meta.state = 'sent'
     meta.packetId = packetId
-    index.inflight.set(packetId, seq)
+    index.byPacketId.set(packetId, seq)
     await this.commits.write(() => this.sql.markSent.run(packetId, seq))
   }
 
   async markReleased(clientId: string, packetId: number): Promise<void> {
     const index = this.clients.get(clientId)
-    const seq = index?.inflight.get(packetId)
+    const seq = index?.byPacketId.get(packetId)
     const meta = seq === undefined ? undefined : index?.entries.get(seq)
-    if (seq === undefined || meta === undefined) return
+    if (index === undefined || seq === undefined || meta === undefined) return
+    if (meta.state === 'queued') countQueued(index, meta, -1)
     meta.state = 'released'
     await this.commits.write(() => this.sql.markReleased.run(seq))
   }
 
-  async acknowledge(clientId: string, packetId: number): Promise<void> {
-    const seq = this.clients.get(clientId)?.inflight.get(packetId)
-    if (seq !== undefined) await this.removeOutgoing(clientId, seq)
+  // acknowledge and removeOutgoing run once per delivered message: no async wrapper, one promise per turn
+  acknowledge(clientId: string, packetId: number): Promise<void> {
+    const seq = this.clients.get(clientId)?.byPacketId.get(packetId)
+    return seq === undefined ? DONE : this.removeOutgoing(clientId, seq)
   }
 
-  async removeOutgoing(clientId: string, seq: number): Promise<void> {
+  removeOutgoing(clientId: string, seq: number): Promise<void> {
     const index = this.clients.get(clientId)
     const meta = index?.entries.get(seq)
-    if (index === undefined || meta === undefined) return
+    if (index === undefined || meta === undefined) return DONE
     if (meta.state === 'queued') countQueued(index, meta, -1)
-    if (meta.packetId !== undefined && index.inflight.get(meta.packetId) === seq) index.inflight.delete(meta.packetId)
+    if (meta.packetId !== undefined && index.byPacketId.get(meta.packetId) === seq) index.byPacketId.delete(meta.packetId)
     index.entries.delete(seq)
-    await this.commits.write(() => this.sql.deleteOutgoing.run(seq))
+    return this.commits.write(() => this.removed.push(seq))
   }
 
   async outgoing(clientId: string): Promise<OutgoingEntry[]> {
@@ -199,10 +206,31 @@ export class SqliteSessionStore implements SessionStore {
     return removed
   }
 
+  /** Delete the rows removed in this turn: runs of consecutive sequence numbers as one range each. */
+  private deleteRemoved(): void {
+    const seqs = this.removed
+    if (seqs.length === 0) return
+    this.removed = []
+    seqs.sort((a, b) => a - b)
+    let first = seqs[0] as number
+    let last = first
+    for (let i = 1; i <= seqs.length; i++) {
+      const seq = seqs[i]
+      if (seq === last + 1) {
+        last = seq
+        continue
+      }
+      if (first === last) this.sql.deleteOutgoing.run(first)
+      else this.deleteOutgoingRange.run(first, last)
+      if (seq === undefined) break
+      first = last = seq
+    }
+  }
+
   private indexOf(clientId: string): ClientIndex {
     let index = this.clients.get(clientId)
     if (index === undefined) {
-      index = { entries: new Map(), inflight: new Map(), queuedCount: 0, queuedBytes: 0, incoming: new Set() }
+      index = { entries: new Map(), byPacketId: new Map(), queuedCount: 0, queuedBytes: 0, incoming: new Set() }
       this.clients.set(clientId, index)
     }
     return index
@@ -219,7 +247,7 @@ export class SqliteSessionStore implements SessionStore {
       if (row.expires_at !== null) meta.expiresAt = row.expires_at
       index.entries.set(row.seq, meta)
       if (meta.state === 'queued') countQueued(index, meta, 1)
-      else if (meta.packetId !== undefined) index.inflight.set(meta.packetId, row.seq)
+      if (meta.packetId !== undefined) index.byPacketId.set(meta.packetId, row.seq)
       this.lastSeq = Math.max(this.lastSeq, row.seq)
     }
     for (const row of db.prepare('SELECT client_id, packet_id FROM incoming').all() as Array<{ client_id: string; packet_id: number }>) {
