@@ -1,8 +1,9 @@
 /**
  * Prometheus metrics for `GET /metrics`. The hub's plain counters (HubStats) are read when Prometheus
- * scrapes, in `collect()` callbacks, so the hot path never touches prom-client.
+ * scrapes, in `collect()` callbacks, so the hot path never touches prom-client. Node's process
+ * metrics (CPU, memory, heap, event-loop delay, GC, handles) come from prom-client's default set.
  */
-import { Counter, Gauge, type Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, type Registry } from 'prom-client'
 import type { HubContext } from '../../src/hub-context.js'
 import type { Protocol } from '../../src/message.js'
 
@@ -45,6 +46,7 @@ export function registerMetrics(ctx: HubContext): HttpMetrics {
   registerGauge(registry, names, 'junction_connections', 'Open connections', () => stats.connections)
   registerGauge(registry, names, 'junction_uptime_seconds', 'Seconds since the hub started', () => (Date.now() - stats.startedAt) / 1000)
   registerGauge(registry, names, 'junction_retained_messages', 'Retained messages in the store', () => ctx.retained.count())
+  registerProcessMetrics(registry, names)
   const requests = track('junction_http_requests_total', new Counter({ name: 'junction_http_requests_total', help: 'HTTP API requests by method, route and status', labelNames: ['method', 'route', 'status'] as const, registers: [registry] }))
   const streams = track('junction_http_streams', new Gauge({ name: 'junction_http_streams', help: 'Open Server-Sent Events streams', registers: [registry] }))
   const streamCutoffs = track('junction_http_stream_cutoffs_total', new Counter({ name: 'junction_http_stream_cutoffs_total', help: 'Server-Sent Events streams ended because the reader fell behind', registers: [registry] }))
@@ -57,6 +59,13 @@ export function registerMetrics(ctx: HubContext): HttpMetrics {
       for (const name of names) registry.removeSingleMetric(name)
     },
   }
+}
+
+/** prom-client's default process and Node.js metrics (`process_*`, `nodejs_*`), tracked for removal. */
+function registerProcessMetrics(registry: Registry, names: string[]): void {
+  const before = new Set(registry.getMetricsAsArray().map((m) => m.name))
+  collectDefaultMetrics({ register: registry })
+  for (const metric of registry.getMetricsAsArray()) if (!before.has(metric.name)) names.push(metric.name)
 }
 
 /** A counter whose value is read from a hub counter at scrape time. */

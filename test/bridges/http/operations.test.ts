@@ -32,6 +32,11 @@ test('GET /metrics is Prometheus text with hub counters by protocol, retained co
   assert.match(text, /^junction_bridge_requests_total\{protocol="http"\} 3$/m)
   assert.match(text, /^junction_http_requests_total\{method="POST",route="\/api\/v1\/publish",status="200"\} 1$/m)
   assert.match(text, /^junction_http_requests_total\{method="POST",route="\/api\/v1\/publish",status="400"\} 1$/m)
+  // Node's process metrics, as every Node exporter has them
+  assert.match(text, /^process_cpu_seconds_total \d/m)
+  assert.match(text, /^process_resident_memory_bytes \d/m)
+  assert.match(text, /^nodejs_heap_size_used_bytes \d/m)
+  assert.match(text, /^nodejs_eventloop_lag_p99_seconds \d/m)
 })
 
 test('GET /healthz answers 200 and GET /readyz 200 when every listener is up', async (t) => {
