@@ -18,9 +18,19 @@ export interface CoapLoadSpec {
 const RESPONSE_TIMEOUT_MS = 2_000
 
 /**
+ * The next message id by local port, for the whole benchmark process. A server deduplicates by peer
+ * address, port and message id for EXCHANGE_LIFETIME (247 s, RFC 7252 §4.5), and the OS hands a
+ * port to a new socket again soon after the old one closed: a fresh random start on each socket, or
+ * on each phase, repeated an id now and then, and the server rightly answered it as a duplicate (the
+ * cached reply, with the old token), which the requester counted as an error after waiting 2 s.
+ */
+const nextMessageIds = new Map<number, number>()
+
+/**
  * Each requester owns a UDP socket (so each has its own message-id space: at these rates no id is
- * reused within the server's deduplication lifetime, RFC 7252 §4.5) and keeps one request outstanding:
- * a CON is answered by a piggybacked ACK with its message id, a NON by a NON response with its token.
+ * reused within the server's deduplication lifetime, RFC 7252 §4.5; see nextMessageIds) and keeps one
+ * request outstanding: a CON is answered by a piggybacked ACK with its message id, a NON by a NON
+ * response with its token.
  */
 export async function measureCoapRequests(serverPid: number, spec: CoapLoadSpec): Promise<RequestRateResult> {
   const sockets: Socket[] = []
@@ -31,11 +41,13 @@ export async function measureCoapRequests(serverPid: number, spec: CoapLoadSpec)
 
   const requester = async (index: number, count: boolean) => {
     const socket = sockets[index] as Socket
-    let messageId = Math.floor(Math.random() * 0xffff)
+    const port = socket.address().port
+    let messageId = nextMessageIds.get(port) ?? Math.floor(Math.random() * 0xffff)
     let tokenCounter = 0
     const token = Buffer.alloc(4)
     do {
       messageId = (messageId + 1) & 0xffff
+      nextMessageIds.set(port, messageId)
       token.writeUInt32BE(tokenCounter++)
       const datagram = generate({ messageId, token, code: '0.02', confirmable: spec.confirmable, options, payload: spec.payload })
       const ok = await new Promise<boolean>((resolve) => {
