@@ -14,6 +14,7 @@ import { isIPv6 } from 'node:net'
 import { generate, parse, type Packet, type ParsedPacket } from 'coap-packet'
 import type { Logger } from '../../src/log.js'
 import { ExchangeCache, type ExchangeRecord } from './dedupe.js'
+import { MessageIds } from './message-ids.js'
 import type { RawOption } from './options.js'
 import type { CoapTransmission } from './schema.js'
 
@@ -74,7 +75,7 @@ export class CoapEndpoint {
   private readonly exchanges: ExchangeCache
   private readonly pending = new Map<string, PendingConfirmable>()
   private readonly lifetime: { exchange: number; non: number }
-  private nextMessageId = Math.floor(Math.random() * 0x10000)
+  private readonly messageIds: MessageIds
   private closed = false
   /** Datagrams handed to the socket whose send has not completed yet. */
   private sending = 0
@@ -88,6 +89,7 @@ export class CoapEndpoint {
     socket.on('message', (datagram, rinfo) => this.receive(datagram, rinfo))
     socket.on('error', (error) => options.log.error({ err: error }, 'coap socket error'))
     this.exchanges = new ExchangeCache(options.maxDedupeEntries)
+    this.messageIds = new MessageIds(this.lifetime.exchange, options.maxDedupeEntries)
   }
 
   /** Bind a UDP socket on `host:port` (port 0: the OS picks one) and serve CoAP on it. */
@@ -111,7 +113,7 @@ export class CoapEndpoint {
 
   /** Send a NON message (new message id); returns the id so a Reset can be matched to it. */
   sendNonConfirmable(peer: CoapPeer, packet: Packet): number {
-    const messageId = this.allocateMessageId()
+    const messageId = this.messageIds.next(peer.key)
     this.sendDatagram(peer, generate({ ...packet, messageId, confirmable: false, ack: false, reset: false }))
     return messageId
   }
@@ -122,7 +124,7 @@ export class CoapEndpoint {
    * message cannot be encoded.
    */
   sendConfirmable(peer: CoapPeer, packet: Packet): Promise<'ack' | 'reset'> {
-    const messageId = this.allocateMessageId()
+    const messageId = this.messageIds.next(peer.key)
     // Throws synchronously when the message cannot be encoded (e.g. larger than a datagram may be)
     const datagram = generate({ ...packet, messageId, confirmable: true, ack: false, reset: false })
     const t = this.options.transmission
@@ -157,6 +159,7 @@ export class CoapEndpoint {
       this.pending.delete(key)
     }
     this.exchanges.close()
+    this.messageIds.close()
     // Datagrams handed to the socket (e.g. the 5.03 that ends each observation) go out before it closes
     if (this.sending > 0) await new Promise<void>((resolve) => (this.drained = resolve))
     await new Promise<void>((resolve) => this.socket.close(() => resolve()))
@@ -267,19 +270,14 @@ export class CoapEndpoint {
     try {
       datagram = request.confirmable
         ? generate({ ...packet, ack: true, messageId: request.messageId }) // piggybacked (RFC 7252 §5.2.1)
-        : generate({ ...packet, confirmable: false, messageId: this.allocateMessageId() })
+        : generate({ ...packet, confirmable: false, messageId: this.messageIds.next(peer.key) })
     } catch (error) {
       const diagnostic = internalError(this.options.log, error)
-      datagram = generate({ ...packet, code: diagnostic.code, options: [], payload: diagnostic.payload, ack: request.confirmable, messageId: request.confirmable ? request.messageId : this.allocateMessageId() })
+      datagram = generate({ ...packet, code: diagnostic.code, options: [], payload: diagnostic.payload, ack: request.confirmable, messageId: request.confirmable ? request.messageId : this.messageIds.next(peer.key) })
     }
     entry.reply = datagram
     this.sendDatagram(peer, datagram)
     reply.onSent?.()
-  }
-
-  private allocateMessageId(): number {
-    this.nextMessageId = (this.nextMessageId + 1) & 0xffff
-    return this.nextMessageId
   }
 
   private sendDatagram(peer: CoapPeer, datagram: Buffer): void {

@@ -124,3 +124,21 @@ test('a Uri-Path that is not UTF-8 gets 4.00', async (t) => {
   raw.sendPacket({ code: 'PUT', confirmable: true, messageId: 3, token: Buffer.of(1), payload: Buffer.from('x'), options: [...uriPath('ps'), { name: 'Uri-Path', value: Buffer.of(0xc3, 0x28) }] }, v4.port)
   assert.equal((await raw.next()).code, '4.00')
 })
+
+test('the hub numbers its messages to each peer on their own: interleaved peers each see consecutive Message IDs (RFC 7252 §4.4)', async (t) => {
+  const hub = await startTestHub()
+  t.after(() => hub.close())
+  const { v4 } = coapAddresses(hub)
+  const peers = [await rawSocket(t), await rawSocket(t)]
+  const ids: number[][] = [[], []]
+  for (let round = 0; round < 4; round++) {
+    for (const [i, raw] of peers.entries()) {
+      // NON requests get NON responses, which carry a Message ID of the hub's choosing
+      raw.send(generate({ code: 'PUT', confirmable: false, messageId: 100 + round, token: Buffer.from([i, round]), payload: Buffer.from('x'), options: uriPath('ps/ids') }), v4.port)
+      const response = await raw.next()
+      assert.equal(response.code, '2.04')
+      ids[i]?.push(response.messageId)
+    }
+  }
+  for (const seen of ids) assert.deepEqual(seen, seen.map((_, k) => ((seen[0] as number) + k) & 0xffff), `consecutive: ${seen.join(', ')}`)
+})
