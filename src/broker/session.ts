@@ -156,8 +156,10 @@ export class Session implements Subscriber {
     return true
   }
 
+  /** Within the client's Receive Maximum, and with a packet id free for the send (65,535 in all). */
   private canSend(connection: Connection): boolean {
-    return (this.inflight?.size ?? 0) < connection.sendQuota && !connection.congested
+    const inflight = this.inflight?.size ?? 0
+    return inflight < connection.sendQuota && inflight + (this.assignedIds?.size ?? 0) < 65535 && !connection.congested
   }
 
   private allocatePacketId(): number {
