@@ -1,5 +1,7 @@
+import { isUtf8 } from 'node:buffer'
 import type { Message } from '../message.js'
 import type { Value } from './sql/ast.js'
+import { toJsonValue } from './sql/values.js'
 
 /** The action that failed, when an action failed rather than the SQL. */
 export interface FailedAction {
@@ -10,13 +12,14 @@ export interface FailedAction {
 
 /**
  * The JSON a rule's dead-letter topic receives for one failure: the rule, the error, the failed action
- * with the fields it was given, and the original message (null for schedule ticks and most events).
+ * with the fields it was given (binary data as base64 strings), and the original message (null for
+ * schedule ticks and most events).
  */
 export function encodeDeadLetter(ruleId: string, error: string, original: Message | undefined, action: FailedAction | undefined): Buffer {
   const letter = {
     rule: ruleId,
     error,
-    ...(action === undefined ? {} : { action: { index: action.index, kind: action.kind }, fields: action.fields }),
+    ...(action === undefined ? {} : { action: { index: action.index, kind: action.kind }, fields: toJsonValue(action.fields) }),
     message: original === undefined ? null : describeMessage(original),
     timestamp: Date.now(),
   }
@@ -25,14 +28,13 @@ export function encodeDeadLetter(ruleId: string, error: string, original: Messag
 
 /** The original message: a UTF-8 payload as text, anything else as base64. */
 function describeMessage(message: Message): Record<string, unknown> {
-  const text = message.payload.toString('utf8')
-  const isText = Buffer.from(text, 'utf8').equals(message.payload)
+  const isText = isUtf8(message.payload)
   return {
     id: message.id,
     topic: message.topic,
     qos: message.qos,
     retain: message.retain,
-    payload: isText ? text : message.payload.toString('base64'),
+    payload: message.payload.toString(isText ? 'utf8' : 'base64'),
     encoding: isText ? 'utf8' : 'base64',
     protocol: message.origin.protocol,
     ...(message.origin.clientId === undefined ? {} : { clientid: message.origin.clientId }),

@@ -21,7 +21,9 @@ export function dryRun(request: RuleTestRequest): RuleTestResult {
   const row = sampleRow(request)
   try {
     const output = query.run(row)
-    return { ok: true, matched: sampleMatches(query, request), passed: output !== undefined, output: output ?? null }
+    const binary: string[] = []
+    const shown = output === undefined ? null : (showBinary(output, '', binary) as Record<string, unknown>)
+    return { ok: true, matched: sampleMatches(query, request), passed: output !== undefined, output: shown, ...(binary.length > 0 ? { binary } : {}) }
   } catch (error) {
     return failure(error)
   }
@@ -45,15 +47,39 @@ function sampleMatches(query: CompiledQuery, request: RuleTestRequest): boolean 
   return topic !== undefined && query.filters.some((filter) => matchTopic(filter, topic))
 }
 
+/**
+ * The output as JSON: binary data (Buffers) becomes base64 text, and its path is added to `binary`.
+ * The value itself when it holds no binary data.
+ */
+function showBinary(value: Value, path: string, binary: string[]): Value {
+  if (Buffer.isBuffer(value)) {
+    binary.push(path)
+    return value.toString('base64')
+  }
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) {
+    const items = value.map((item, i) => showBinary(item, `${path}[${i}]`, binary))
+    return items.some((item, i) => item !== value[i]) ? items : value
+  }
+  const entries = Object.entries(value).map(([key, item]) => [key, showBinary(item, path === '' ? key : `${path}.${key}`, binary)] as const)
+  return entries.some(([key, item]) => item !== value[key]) ? Object.fromEntries(entries) : value
+}
+
+function samplePayload(sample: RuleTestRequest['message']): Buffer {
+  // the schema checked that a base64 payload is base64 text
+  if (sample.encoding === 'base64') return Buffer.from(String(sample.payload), 'base64')
+  const text = sample.payload === undefined ? '' : typeof sample.payload === 'string' ? sample.payload : JSON.stringify(sample.payload)
+  return Buffer.from(text, 'utf8')
+}
+
 function sampleRow(request: RuleTestRequest): Row {
   if (request.event !== undefined) return new RecordRow({ timestamp: Date.now(), ...(request.event as Record<string, Value>) })
   const sample = request.message
-  const payload = sample.payload === undefined ? '' : typeof sample.payload === 'string' ? sample.payload : JSON.stringify(sample.payload)
   const { correlationData, ...properties } = sample.properties ?? {}
   const message = createMessage(
     {
       topic: sample.topic ?? '',
-      payload: Buffer.from(payload, 'utf8'),
+      payload: samplePayload(sample),
       qos: sample.qos ?? 0,
       retain: sample.retain ?? false,
       properties: { ...properties, ...(correlationData === undefined ? {} : { correlationData: Buffer.from(correlationData, 'utf8') }) },

@@ -150,11 +150,16 @@ export type LogAction = z.infer<typeof logActionSchema>
 export const ruleTestSchema = z
   .object({
     sql: z.string().min(1),
-    /** The sample message; `payload` may be text or any JSON value (sent as its JSON text). */
+    /**
+     * The sample message; `payload` may be text or any JSON value (sent as its JSON text). With
+     * `encoding: 'base64'` the payload is base64 text of the payload's bytes (for binary payloads; the
+     * same form a dead letter uses).
+     */
     message: z
       .object({
         topic: z.string().optional(),
         payload: z.unknown().optional(),
+        encoding: z.enum(['utf8', 'base64']).optional(),
         qos: qos.optional(),
         retain: z.boolean().optional(),
         clientid: z.string().optional(),
@@ -164,6 +169,10 @@ export const ruleTestSchema = z
         properties: republishPropertiesSchema.omit({ correlationData: true }).extend({ correlationData: z.string().optional() }).optional(),
       })
       .strict()
+      .refine((m) => m.encoding !== 'base64' || (typeof m.payload === 'string' && /^[A-Za-z0-9+/_-]*={0,2}$/.test(m.payload)), {
+        message: 'with encoding "base64" the payload must be base64 text',
+        path: ['payload'],
+      })
       .prefault({}),
     /** For `$events/...` rules: the event's columns, e.g. `{ "event": "client_connected", "clientid": "c1" }`. */
     event: z.record(z.string(), z.unknown()).optional(),

@@ -52,9 +52,13 @@ export interface RuleView {
 /**
  * What a dry run gives: `matched` says whether the sample's topic matches one of the FROM filters
  * (true for rules without topic filters), `passed` whether WHERE let it through, `output` the
- * selected fields (null when it did not pass). An SQL error gives `ok: false` with its position.
+ * selected fields (null when it did not pass). Output is JSON: binary data (bytes that are not UTF-8)
+ * is shown as base64 text, and `binary` lists where (`payload`, `a.b`, `list[0]`); it is absent when
+ * there is none. An SQL error gives `ok: false` with its position.
  */
-export type RuleTestResult = { ok: true; matched: boolean; passed: boolean; output: Record<string, unknown> | null } | { ok: false; error: string; line?: number; column?: number }
+export type RuleTestResult =
+  | { ok: true; matched: boolean; passed: boolean; output: Record<string, unknown> | null; binary?: string[] }
+  | { ok: false; error: string; line?: number; column?: number }
 
 /**
  * The RulesService over a running engine and the hub's rule store. API rules are validated with the

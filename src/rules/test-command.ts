@@ -33,7 +33,8 @@ export function runRulesTestCommand(args: string[], out: NodeJS.WritableStream, 
     } else if (!result.passed) {
       out.write(`${rule.id}: not passed (WHERE is false for the sample)\n`)
     } else {
-      out.write(`${rule.id}: passed ${JSON.stringify(result.output)}\n`)
+      const binary = result.binary === undefined ? '' : ` (binary data as base64: ${result.binary.join(', ')})`
+      out.write(`${rule.id}: passed ${JSON.stringify(result.output)}${binary}\n`)
     }
   }
   return failures > 0 ? 1 : 0

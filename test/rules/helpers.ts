@@ -48,6 +48,8 @@ export interface WebhookCall {
   url: string
   headers: IncomingMessage['headers']
   body: string
+  /** The body as received, for binary bodies. */
+  bytes: Buffer
 }
 
 /** A local webhook receiver on 127.0.0.1:0 that answers `status` (200 by default). */
@@ -57,7 +59,8 @@ export async function startWebhook(t: TestContext, status = 200): Promise<{ url:
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      calls.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+      const bytes = Buffer.concat(chunks)
+      calls.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: bytes.toString('utf8'), bytes })
       res.statusCode = status
       res.end()
     })

@@ -3,6 +3,7 @@ import type { HubContext } from '../../hub-context.js'
 import type { Logger } from '../../log.js'
 import type { Message } from '../../message.js'
 import type { Value } from '../sql/ast.js'
+import { toJson, toJsonValue } from '../sql/values.js'
 
 /** What actions may use of the kernel: publishing, the ACL, named services, the log. */
 export interface ActionDeps {
@@ -32,7 +33,12 @@ export interface RuleAction {
   run(fields: Record<string, Value>, trigger: Trigger): Promise<void>
 }
 
-/** The default payload of every action: the selected fields as JSON. */
+/** The default payload of every action: the selected fields as JSON (binary data as base64 strings). */
 export function encodeFields(fields: Record<string, Value>): string {
-  return JSON.stringify(fields)
+  return toJson(fields)
+}
+
+/** The selected fields with binary data as base64 strings, for logs and other JSON writers. */
+export function jsonFields(fields: Record<string, Value>): Record<string, Value> {
+  return toJsonValue(fields) as Record<string, Value>
 }

@@ -1,7 +1,7 @@
 import { HubError } from '../../errors.js'
 import type { CoapAction } from '../rule-schema.js'
 import { encodeFields, type ActionDeps, type RuleAction } from './action.js'
-import { compileTemplate } from './template.js'
+import { compileBytesTemplate, compileTemplate } from './template.js'
 
 /** RFC 7252 §12.3: application/json */
 const CONTENT_FORMAT_JSON = 50
@@ -12,7 +12,8 @@ const CONTENT_FORMAT_JSON = 50
  */
 export function createCoapAction(definition: CoapAction, where: string, deps: ActionDeps): RuleAction {
   const url = compileTemplate(definition.url, `${where}.url`)
-  const payload = definition.payload === undefined ? undefined : compileTemplate(definition.payload, `${where}.payload`)
+  // the payload is bytes (`${payload}` sends a binary payload unchanged); the URL is text
+  const payload = definition.payload === undefined ? undefined : compileBytesTemplate(definition.payload, `${where}.payload`)
   const contentFormat = definition.contentFormat ?? (payload === undefined ? CONTENT_FORMAT_JSON : undefined)
   return {
     kind: 'coap',
@@ -23,7 +24,7 @@ export function createCoapAction(definition: CoapAction, where: string, deps: Ac
         throw new HubError('HUB_ERR_UNAVAILABLE', 'CoAP action: no CoAP client is available (is the CoAP bridge enabled? coap.enabled in the config)')
       }
       const target = url(fields)
-      const body = definition.method === 'GET' || definition.method === 'DELETE' ? undefined : Buffer.from(payload === undefined ? encodeFields(fields) : payload(fields), 'utf8')
+      const body = definition.method === 'GET' || definition.method === 'DELETE' ? undefined : payload === undefined ? Buffer.from(encodeFields(fields), 'utf8') : payload(fields)
       const response = await request({
         url: target,
         method: definition.method,

@@ -2,7 +2,7 @@ import { HubError } from '../../errors.js'
 import type { HttpAction } from '../rule-schema.js'
 import { encodeFields, type ActionDeps, type RuleAction } from './action.js'
 import { PermanentError, runWithRetry } from './retry.js'
-import { compileTemplate } from './template.js'
+import { compileBytesTemplate, compileTemplate } from './template.js'
 
 /**
  * Call a webhook with fetch (EMQX's HTTP data bridge). Network errors, timeouts, 429 and 5xx are
@@ -11,7 +11,8 @@ import { compileTemplate } from './template.js'
  */
 export function createHttpAction(definition: HttpAction, where: string, deps: ActionDeps): RuleAction {
   const url = compileTemplate(definition.url, `${where}.url`)
-  const body = definition.body === undefined ? undefined : compileTemplate(definition.body, `${where}.body`)
+  // the body is bytes (`${payload}` sends a binary payload unchanged); URL and headers are text
+  const body = definition.body === undefined ? undefined : compileBytesTemplate(definition.body, `${where}.body`)
   const headers = Object.entries(definition.headers).map(([name, value]) => [name, compileTemplate(value, `${where}.headers.${name}`)] as const)
   const hasBody = definition.method !== 'GET' && definition.method !== 'DELETE'
   const hasContentType = Object.keys(definition.headers).some((name) => name.toLowerCase() === 'content-type')
@@ -21,7 +22,7 @@ export function createHttpAction(definition: HttpAction, where: string, deps: Ac
     async run(fields, trigger) {
       const target = url(fields)
       const requestHeaders: Record<string, string> = Object.fromEntries(headers.map(([name, render]) => [name, render(fields)]))
-      let requestBody: string | undefined
+      let requestBody: string | Buffer | undefined
       if (hasBody || body !== undefined) {
         requestBody = body === undefined ? encodeFields(fields) : body(fields)
         if (body === undefined && !hasContentType) requestHeaders['content-type'] = 'application/json'

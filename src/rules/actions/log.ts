@@ -1,5 +1,5 @@
 import type { LogAction } from '../rule-schema.js'
-import { encodeFields, type ActionDeps, type RuleAction } from './action.js'
+import { encodeFields, jsonFields, type ActionDeps, type RuleAction } from './action.js'
 import { compileTemplate } from './template.js'
 
 /** Write the selected fields (or a message template) to the hub's structured log. */
@@ -9,7 +9,7 @@ export function createLogAction(definition: LogAction, where: string, deps: Acti
     kind: 'log',
     publishesTo: [],
     async run(fields, trigger) {
-      deps.log[definition.level]({ rule: trigger.ruleId, fields }, message === undefined ? encodeFields(fields) : message(fields))
+      deps.log[definition.level]({ rule: trigger.ruleId, fields: jsonFields(fields) }, message === undefined ? encodeFields(fields) : message(fields))
     },
   }
 }

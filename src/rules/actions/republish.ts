@@ -3,7 +3,7 @@ import type { MessageProperties } from '../../message.js'
 import { checkTopicName } from '../../topic/validate.js'
 import type { RepublishAction } from '../rule-schema.js'
 import { encodeFields, type ActionDeps, type RuleAction } from './action.js'
-import { compileTemplate, type Template } from './template.js'
+import { compileBytesTemplate, compileTemplate, type Template } from './template.js'
 
 /**
  * Publish the selected fields back into the hub (EMQX `republish`). The message carries
@@ -12,7 +12,8 @@ import { compileTemplate, type Template } from './template.js'
  */
 export function createRepublishAction(definition: RepublishAction, where: string, deps: ActionDeps): RuleAction {
   const topic = compileTemplate(definition.topic, `${where}.topic`)
-  const payload = definition.payload === undefined ? undefined : compileTemplate(definition.payload, `${where}.payload`)
+  // the payload is bytes: `${payload}` passes a binary payload on unchanged
+  const payload = definition.payload === undefined ? undefined : compileBytesTemplate(definition.payload, `${where}.payload`)
   const properties = compileProperties(definition.properties, where)
   return {
     kind: 'republish',
@@ -28,7 +29,7 @@ export function createRepublishAction(definition: RepublishAction, where: string
       await deps.publish(
         {
           topic: target,
-          payload: Buffer.from(payload === undefined ? encodeFields(fields) : payload(fields), 'utf8'),
+          payload: payload === undefined ? Buffer.from(encodeFields(fields), 'utf8') : payload(fields),
           qos: definition.qos,
           retain: definition.retain,
           properties: properties(fields),
@@ -44,7 +45,8 @@ function compileProperties(definition: RepublishAction['properties'], where: str
   const optional = (text: string | undefined, key: string) => (text === undefined ? undefined : compileTemplate(text, `${where}.properties.${key}`))
   const contentType = optional(definition.contentType, 'contentType')
   const responseTopic = optional(definition.responseTopic, 'responseTopic')
-  const correlationData = optional(definition.correlationData, 'correlationData')
+  // correlation data is binary in MQTT 5 (§3.3.2.3.6), so it renders as bytes like a payload
+  const correlationData = definition.correlationData === undefined ? undefined : compileBytesTemplate(definition.correlationData, `${where}.properties.correlationData`)
   const userProperties = Object.entries(definition.userProperties ?? {}).map(([name, value]) => [name, compileTemplate(value, `${where}.properties.userProperties.${name}`)] as const)
   return (fields) => {
     const out: MessageProperties = {}
@@ -52,7 +54,7 @@ function compileProperties(definition: RepublishAction['properties'], where: str
     if (definition.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = definition.payloadFormatIndicator
     if (definition.messageExpiryInterval !== undefined) out.messageExpiryInterval = definition.messageExpiryInterval
     if (responseTopic !== undefined) out.responseTopic = responseTopic(fields)
-    if (correlationData !== undefined) out.correlationData = Buffer.from(correlationData(fields), 'utf8')
+    if (correlationData !== undefined) out.correlationData = correlationData(fields)
     if (userProperties.length > 0) out.userProperties = Object.fromEntries(userProperties.map(([name, render]) => [name, render(fields)]))
     return out
   }

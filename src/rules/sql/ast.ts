@@ -3,8 +3,12 @@
  * Every node keeps the line and column it started at, for errors found after parsing.
  */
 
-/** A value as rule SQL sees it: JSON plus `undefined` for "no such field" (shown as null). */
-export type Value = null | undefined | boolean | number | string | Value[] | { [key: string]: Value }
+/**
+ * A value as rule SQL sees it: JSON plus `undefined` for "no such field" (shown as null), plus bytes
+ * (`Buffer`) for binary data, such as a payload that is not valid UTF-8. Bytes that are valid UTF-8 are
+ * given to SQL as a string (see `bytesValue` in values.ts), so a Buffer always holds binary data.
+ */
+export type Value = null | undefined | boolean | number | string | Buffer | Value[] | { [key: string]: Value }
 
 export interface Position {
   line: number

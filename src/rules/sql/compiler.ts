@@ -6,7 +6,7 @@ import { matchLike, parseLike, type LikePattern } from './like.js'
 import { parseSql } from './parser.js'
 import { EVENT_SOURCES, KNOWN_COLUMNS, type EventSource, type Row } from './row.js'
 import { sqlError } from './tokenizer.js'
-import { asNumber, compareValues, evaluationError, isNullish, isTruthy, requireNumber, toText, valuesEqual, walkPath } from './values.js'
+import { asNumber, compareValues, evaluationError, isNullish, isTruthy, joinValues, requireNumber, toText, valuesEqual, walkPath } from './values.js'
 
 /** An expression compiled to a closure over a row. */
 type Evaluator = (row: Row) => Value
@@ -166,7 +166,8 @@ function compileColumn(expr: Extract<Expr, { kind: 'column' }>, aliases: Readonl
     const hint = ` (columns: ${[...KNOWN_COLUMNS].join(', ')}; payload fields are read as payload.${name})`
     throw sqlError(`unknown column "${name}"${hint}`, expr.pos.line, expr.pos.column)
   }
-  // The payload is text as a column, and JSON when a path goes into it (parsed once per row).
+  // The payload is text (or bytes, when not UTF-8) as a column, and JSON when a path goes into it
+  // (parsed once per row).
   if (column === 'payload' && path.length > 0) return (row) => walkPath(row.payloadJson(), path)
   if (path.length === 0) return (row) => row.column(column)
   return (row) => walkPath(row.column(column), path)
@@ -199,7 +200,7 @@ function compileBinary(op: Extract<Expr, { kind: 'binary' }>['op'], left: Evalua
     case '=~':
       return compileTopicMatch(left, right, expr)
     case '||':
-      return (row) => toText(left(row)) + toText(right(row))
+      return (row) => joinValues([left(row), right(row)])
     default:
       return compileArithmetic(op, left, right)
   }
@@ -224,7 +225,9 @@ function compileArithmetic(op: '+' | '-' | '*' | '/' | '%', left: Evaluator, rig
     const a = left(row)
     const b = right(row)
     if (isNullish(a) || isNullish(b)) return null
-    // '+' joins two strings, or a string that is not a number with anything (as EMQX does)
+    // '+' joins two strings, or a string that is not a number with anything (as EMQX does); bytes
+    // are never a number, so they join too (as bytes)
+    if (op === '+' && (Buffer.isBuffer(a) || Buffer.isBuffer(b))) return joinValues([a, b])
     if (op === '+' && typeof a === 'string' && (typeof b === 'string' || asNumber(a) === undefined)) return a + toText(b)
     if (op === '+' && typeof b === 'string' && asNumber(b) === undefined) return toText(a) + b
     const x = requireNumber(a, `operator ${op}`)

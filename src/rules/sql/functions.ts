@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto'
 import type { Value } from './ast.js'
 import type { Row } from './row.js'
-import { describe, evaluationError, isNullish, requireNumber, toText } from './values.js'
+import { bytesValue, describe, evaluationError, isNullish, joinValues, requireNumber, toBytes, toJson, toText } from './values.js'
 
 /**
  * Built-in functions of the rule SQL (names after EMQX and AWS IoT). Each entry states its arity,
  * checked when the SQL is compiled, and a pure implementation over {@link Value}s.
+ *
+ * Bytes (a Buffer: binary data such as a payload that is not UTF-8): string functions see their UTF-8
+ * decoding; the encoders, hashes and `len` work on the raw bytes; `concat` keeps them.
  */
 export interface SqlFunction {
   min: number
@@ -24,7 +27,10 @@ const text = (name: string, signature: string, fn: (s: string) => Value): SqlFun
 
 const math = (name: string, fn: (x: number) => number): SqlFunction => ({ min: 1, max: 1, signature: `${name}(x)`, call: ([a]) => (isNullish(a) ? null : fn(requireNumber(a, `${name}()`))) })
 
-const hash = (algorithm: string): SqlFunction => text(algorithm, `${algorithm}(s)`, (s) => createHash(algorithm).update(s, 'utf8').digest('hex'))
+/** A function of the bytes of its argument: a Buffer's own bytes, the UTF-8 of anything else's text. */
+const bytes = (signature: string, fn: (b: Buffer) => Value): SqlFunction => ({ min: 1, max: 1, signature, call: ([a]) => (isNullish(a) ? null : fn(toBytes(a))) })
+
+const hash = (algorithm: string): SqlFunction => bytes(`${algorithm}(s)`, (b) => createHash(algorithm).update(b).digest('hex'))
 
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0')
@@ -73,10 +79,11 @@ function extreme(name: string, args: Value[], pick: (a: number, b: number) => nu
   return result ?? null
 }
 
-function decodeText(name: string, s: string, encoding: BufferEncoding): string {
+/** The decoded bytes: text when they are valid UTF-8, the bytes (a Buffer) otherwise. */
+function decodeBytes(name: string, s: string, encoding: BufferEncoding): Value {
   if (encoding === 'hex' && !/^(?:[0-9a-fA-F]{2})*$/.test(s)) throw evaluationError(`${name}() expects an even number of hex digits`)
   if (encoding === 'base64' && !/^[A-Za-z0-9+/_-]*={0,2}$/.test(s)) throw evaluationError(`${name}() expects base64 text`)
-  return Buffer.from(s, encoding).toString('utf8')
+  return bytesValue(Buffer.from(s, encoding))
 }
 
 const FUNCTIONS: Record<string, SqlFunction> = {
@@ -87,8 +94,13 @@ const FUNCTIONS: Record<string, SqlFunction> = {
   ltrim: text('ltrim', 'ltrim(s)', (s) => s.trimStart()),
   rtrim: text('rtrim', 'rtrim(s)', (s) => s.trimEnd()),
   reverse: text('reverse', 'reverse(s)', (s) => [...s].reverse().join('')),
-  len: { min: 1, max: 1, signature: 'len(s) / length(s): characters of a string or items of an array', call: ([a]) => (isNullish(a) ? null : Array.isArray(a) ? a.length : [...toText(a)].length) },
-  concat: { min: 1, max: Infinity, signature: 'concat(a, b, ...)', call: (args) => args.map(toText).join('') },
+  len: {
+    min: 1,
+    max: 1,
+    signature: 'len(s) / length(s): characters of a string, items of an array, bytes of binary data',
+    call: ([a]) => (isNullish(a) ? null : Array.isArray(a) ? a.length : Buffer.isBuffer(a) ? a.length : [...toText(a)].length),
+  },
+  concat: { min: 1, max: Infinity, signature: 'concat(a, b, ...): text, or bytes when one of them is binary data', call: (args) => joinValues(args) },
   substr: {
     min: 2,
     max: 3,
@@ -100,7 +112,7 @@ const FUNCTIONS: Record<string, SqlFunction> = {
   join: { min: 2, max: 2, signature: 'join(array, separator)', call: ([a, sep]) => (Array.isArray(a) ? a.map(toText).join(toText(sep ?? null)) : isNullish(a) ? null : toText(a)) },
   startswith: { min: 2, max: 2, signature: 'startswith(s, prefix)', call: ([s, p]) => !isNullish(s) && toText(s).startsWith(toText(p ?? null)) },
   endswith: { min: 2, max: 2, signature: 'endswith(s, suffix)', call: ([s, p]) => !isNullish(s) && toText(s).endsWith(toText(p ?? null)) },
-  contains: { min: 2, max: 2, signature: 'contains(s, part) or contains(array, item)', call: ([s, p]) => (Array.isArray(s) ? s.some((x) => JSON.stringify(x) === JSON.stringify(p)) : !isNullish(s) && toText(s).includes(toText(p ?? null))) },
+  contains: { min: 2, max: 2, signature: 'contains(s, part) or contains(array, item)', call: ([s, p]) => (Array.isArray(s) ? s.some((x) => toJson(x) === toJson(p ?? null)) : !isNullish(s) && toText(s).includes(toText(p ?? null))) },
   str: { min: 1, max: 1, signature: 'str(x): text of any value (JSON for objects)', call: ([a]) => (isNullish(a) ? null : toText(a)) },
   num: { min: 1, max: 1, signature: 'num(x): a number from a number or numeric string', call: ([a]) => (isNullish(a) ? null : requireNumber(a, 'num()')) },
   int: { min: 1, max: 1, signature: 'int(x): a number truncated towards zero', call: ([a]) => (isNullish(a) ? null : Math.trunc(requireNumber(a, 'int()'))) },
@@ -138,7 +150,7 @@ const FUNCTIONS: Record<string, SqlFunction> = {
   min: { min: 1, max: Infinity, signature: 'min(a, b, ...)', call: (args) => extreme('min', args, Math.min) },
   max: { min: 1, max: Infinity, signature: 'max(a, b, ...)', call: (args) => extreme('max', args, Math.max) },
   // JSON
-  json_encode: { min: 1, max: 1, signature: 'json_encode(x): JSON text', call: ([a]) => JSON.stringify(a ?? null) },
+  json_encode: { min: 1, max: 1, signature: 'json_encode(x): JSON text; binary data is a base64 string', call: ([a]) => toJson(a ?? null) },
   json_decode: {
     min: 1,
     max: 1,
@@ -172,11 +184,11 @@ const FUNCTIONS: Record<string, SqlFunction> = {
     call: ([ms, pattern]) => (isNullish(ms) ? null : formatDate(requireNumber(ms, 'format_date()'), pattern === undefined ? '%Y-%m-%dT%H:%M:%S.%LZ' : str('format_date', pattern))),
   },
   // encodings
-  base64_encode: text('base64_encode', 'base64_encode(s)', (s) => Buffer.from(s, 'utf8').toString('base64')),
-  base64_decode: text('base64_decode', 'base64_decode(s): the decoded bytes as UTF-8 text', (s) => decodeText('base64_decode', s, 'base64')),
-  hex_encode: text('hex_encode', 'hex_encode(s)', (s) => Buffer.from(s, 'utf8').toString('hex')),
-  hex_decode: text('hex_decode', 'hex_decode(s): the decoded bytes as UTF-8 text', (s) => decodeText('hex_decode', s, 'hex')),
-  // hashing (hex digests of the UTF-8 text)
+  base64_encode: bytes('base64_encode(s): of the raw bytes of binary data, of the UTF-8 of text', (b) => b.toString('base64')),
+  base64_decode: text('base64_decode', 'base64_decode(s): the decoded bytes, as text when they are valid UTF-8', (s) => decodeBytes('base64_decode', s, 'base64')),
+  hex_encode: bytes('hex_encode(s): of the raw bytes of binary data, of the UTF-8 of text', (b) => b.toString('hex')),
+  hex_decode: text('hex_decode', 'hex_decode(s): the decoded bytes, as text when they are valid UTF-8', (s) => decodeBytes('hex_decode', s, 'hex')),
+  // hashing (hex digests of the raw bytes of binary data, of the UTF-8 of text)
   md5: hash('md5'),
   sha1: hash('sha1'),
   sha256: hash('sha256'),

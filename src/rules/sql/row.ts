@@ -1,7 +1,7 @@
 import type { HubEvents } from '../../hub-context.js'
 import type { Message } from '../../message.js'
 import type { Value } from './ast.js'
-import { parseJson } from './values.js'
+import { bytesValue, parseJson } from './values.js'
 
 /**
  * The row a rule's SQL reads: the columns of a message, of a hub event, or of a schedule tick.
@@ -29,9 +29,13 @@ export const KNOWN_COLUMNS: ReadonlySet<string> = new Set<string>([
   'proto_ver', 'peername', 'keepalive', 'clean_start', 'reason',
 ])
 
-/** A message delivered to a rule, read lazily: the payload is decoded and parsed only if the SQL asks. */
+/**
+ * A message delivered to a rule, read lazily: the payload is decoded and parsed only if the SQL asks.
+ * The payload column is text when the bytes are valid UTF-8 and the bytes themselves (a Buffer)
+ * otherwise, so binary payloads pass through rules unchanged.
+ */
 export class MessageRow implements Row {
-  private text: string | undefined
+  private payload: string | Buffer | undefined
   private json: Value | null = null
   private parsed = false
 
@@ -54,8 +58,8 @@ export class MessageRow implements Row {
       case 'retain':
         return m.retain
       case 'payload':
-        this.text ??= m.payload.toString('utf8')
-        return this.text
+        this.payload ??= bytesValue(m.payload)
+        return this.payload
       case 'clientid':
         return m.origin.clientId ?? this.extra.clientid ?? null
       case 'username':
@@ -74,7 +78,9 @@ export class MessageRow implements Row {
   payloadJson(): Value {
     if (!this.parsed) {
       this.parsed = true
-      this.json = parseJson(this.column('payload') as string) ?? null
+      // bytes that are not UTF-8 are not JSON either
+      const payload = this.column('payload')
+      this.json = typeof payload === 'string' ? (parseJson(payload) ?? null) : null
     }
     return this.json ?? undefined
   }
@@ -151,7 +157,7 @@ function propertiesOf(m: Message): Value {
   if (p.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = p.payloadFormatIndicator
   if (p.messageExpiryInterval !== undefined) out.messageExpiryInterval = p.messageExpiryInterval
   if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic
-  if (p.correlationData !== undefined) out.correlationData = p.correlationData.toString('utf8')
+  if (p.correlationData !== undefined) out.correlationData = bytesValue(p.correlationData)
   if (p.userProperties !== undefined) out.userProperties = { ...p.userProperties }
   return out
 }
