@@ -112,8 +112,8 @@ export class Session implements Subscriber {
         entry.holding = false
         this.pump()
       }
-      // a failed write is logged by the store; the entry then waits for the next pump
-      stored.then(release, () => (entry.holding = false))
+      // a failed write is logged by the store; the message goes out all the same rather than block the queue
+      stored.then(release, release)
     }
     return stored
   }
